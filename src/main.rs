@@ -1,0 +1,5 @@
+fn main() {
+    for p in runner::registry::all() {
+        println!("{} {}", p.kind.name(), p.name);
+    }
+}
