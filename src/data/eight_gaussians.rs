@@ -1,0 +1,61 @@
+//! `8gaussians`: eight isotropic Gaussians with equal weights, centred at angles k·45° on a
+//! circle, as in the conditional-flow-matching benchmark (BENCHMARKS.md §1: radius 5, std 1).
+//! The benchmark's 8gaussians→moons variant (radius 4, std 0.5) is the same dataset with other
+//! parameters.
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
+
+use super::checks::non_negative;
+use crate::registry::Entry;
+
+pub const ENTRY: Entry<dyn Dataset> = Entry {
+    info: PluginInfo {
+        name: "8gaussians",
+        kind: PluginKind::Dataset,
+        summary: "8 Gaussians at angles k·45° on a circle of radius 5, std 1",
+        params: &[
+            ParamSpec::float("radius", 5.0, "radius of the circle of centres"),
+            ParamSpec::float("std", 1.0, "standard deviation of each Gaussian"),
+        ],
+    },
+    make,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EightGaussians {
+    pub radius: f64,
+    pub std: f64,
+}
+
+fn make(p: &Params) -> Result<Box<dyn Dataset>, PluginError> {
+    Ok(Box::new(EightGaussians { radius: non_negative(p, "radius")?, std: non_negative(p, "std")? }))
+}
+
+impl EightGaussians {
+    /// The centre of component `k` (0..8), at angle k·45°.
+    pub fn centre(&self, k: usize) -> [f64; 2] {
+        let angle = k as f64 * std::f64::consts::FRAC_PI_4;
+        [self.radius * angle.cos(), self.radius * angle.sin()]
+    }
+}
+
+impl Dataset for EightGaussians {
+    fn dim(&self) -> usize {
+        2
+    }
+
+    fn sample(&self, n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = super::seed::rng("8gaussians", seed);
+        let mut out = Vec::with_capacity(2 * n);
+        for _ in 0..n {
+            let c = self.centre(rng.random_range(0..8));
+            for centre in c {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                out.push((centre + self.std * z) as f32);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,160 @@
+//! `w2` and `w1`: exact Wasserstein distances between two equal-size, uniformly weighted point
+//! sets (BENCHMARKS.md §3). W2 = √(mean ‖x − y‖² over the optimal pairing), W1 = mean ‖x − y‖
+//! over the W1-optimal pairing.
+//!
+//! In one dimension the optimal pairing is found by sorting ([`super::sorted`]), for any n. In
+//! more dimensions it is an exact assignment ([`super::assignment`]), O(n³) in the worst case and
+//! an n × n f64 cost matrix, so the metric accepts at most `max_points` (default 2,000) points
+//! per side there; beyond that, the host must subsample explicitly (BENCHMARKS.md: exact OT at
+//! 10,000 points needs a network-simplex solver). Note the finite-sample floor: two independent
+//! draws of the same distribution are already some distance apart (BENCHMARKS.md §1), so compare
+//! a model's W2 with the floor at the same n.
+
+use runner_sdk::{Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
+
+use super::assignment::{self, AssignmentError};
+use super::points::{check_equal_pair, PointsError};
+use super::sorted::wasserstein_1d;
+use crate::registry::Entry;
+
+/// Which Wasserstein distance: the exponent p of the ground cost ‖x − y‖^p.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    W1,
+    W2,
+}
+
+impl Order {
+    /// The ground cost for a pair at Euclidean distance `d`.
+    pub fn cost(self, d: f64) -> f64 {
+        match self {
+            Order::W1 => d,
+            Order::W2 => d * d,
+        }
+    }
+
+    /// The cost of a pair whose squared distance is `d2` (avoids a square root for W2).
+    fn cost_from_squared(self, d2: f64) -> f64 {
+        match self {
+            Order::W1 => d2.sqrt(),
+            Order::W2 => d2,
+        }
+    }
+
+    /// W_p from the mean ground cost of the optimal pairing, (mean)^(1/p).
+    pub fn from_mean_cost(self, mean: f64) -> f64 {
+        match self {
+            Order::W1 => mean,
+            Order::W2 => mean.max(0.0).sqrt(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Order::W1 => "w1",
+            Order::W2 => "w2",
+        }
+    }
+}
+
+/// The default largest set size, per side, in more than one dimension.
+pub const DEFAULT_MAX_POINTS: i64 = 2000;
+
+const PARAMS: &[ParamSpec] = &[ParamSpec::int(
+    "max_points",
+    DEFAULT_MAX_POINTS,
+    "largest number of points per side in 2+ dimensions (exact assignment: O(n³) time, n² memory)",
+)];
+
+pub const W2_ENTRY: Entry<dyn Metric> = Entry {
+    info: PluginInfo {
+        name: "w2",
+        kind: PluginKind::Metric,
+        summary: "exact 2-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
+        params: PARAMS,
+    },
+    make: |p| make(p, Order::W2),
+};
+
+pub const W1_ENTRY: Entry<dyn Metric> = Entry {
+    info: PluginInfo {
+        name: "w1",
+        kind: PluginKind::Metric,
+        summary: "exact 1-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
+        params: PARAMS,
+    },
+    make: |p| make(p, Order::W1),
+};
+
+fn make(p: &Params, order: Order) -> Result<Box<dyn Metric>, PluginError> {
+    let max = p.int("max_points");
+    if max < 1 {
+        return Err(p.invalid("max_points", format!("must be ≥ 1, got {max}")));
+    }
+    Ok(Box::new(Wasserstein { order, max_points: max as usize }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wasserstein {
+    pub order: Order,
+    /// Limit per side in 2+ dimensions (1-D has none).
+    pub max_points: usize,
+}
+
+impl Metric for Wasserstein {
+    fn max_points(&self, dim: usize) -> Option<usize> {
+        (dim > 1).then_some(self.max_points)
+    }
+
+    fn evaluate(&self, samples: &[f32], target: &[f32], dim: usize) -> Result<f64, PluginError> {
+        let name = self.order.name();
+        check_equal_pair(samples, target, dim, self.max_points(dim)).map_err(|e| e.for_metric(name))?;
+        exact(samples, target, dim, self.order).map_err(|e| PluginError::Invalid {
+            plugin: name.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WassersteinError {
+    #[error(transparent)]
+    Points(#[from] PointsError),
+    #[error(transparent)]
+    Assignment(#[from] AssignmentError),
+}
+
+/// Exact W_p between two equal-size sets of `dim`-dimensional points, without a size limit:
+/// by sorting in 1-D, by assignment otherwise.
+pub fn exact(samples: &[f32], target: &[f32], dim: usize, order: Order) -> Result<f64, WassersteinError> {
+    check_equal_pair(samples, target, dim, None)?;
+    if dim == 1 {
+        Ok(wasserstein_1d(samples, target, order))
+    } else {
+        by_assignment(samples, target, dim, order)
+    }
+}
+
+/// Exact W_p by solving the assignment problem on the n × n ground-cost matrix (any dimension;
+/// in 1-D [`exact`] sorts instead, which is the same value far faster).
+pub fn by_assignment(samples: &[f32], target: &[f32], dim: usize, order: Order) -> Result<f64, WassersteinError> {
+    let n = check_equal_pair(samples, target, dim, None)?;
+    let cost = cost_matrix(samples, target, dim, order);
+    let a = assignment::solve(&cost, n)?;
+    Ok(order.from_mean_cost(a.cost / n as f64))
+}
+
+/// The row-major n × m matrix of ground costs between the rows of `a` and of `b`, in f64.
+pub fn cost_matrix(a: &[f32], b: &[f32], dim: usize, order: Order) -> Vec<f64> {
+    let b64: Vec<f64> = b.iter().map(|&x| f64::from(x)).collect();
+    let mut out = Vec::with_capacity((a.len() / dim) * (b.len() / dim));
+    for x in a.chunks_exact(dim) {
+        let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        out.extend(b64.chunks_exact(dim).map(|y| {
+            let d2: f64 = x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum();
+            order.cost_from_squared(d2)
+        }));
+    }
+    out
+}
