@@ -54,6 +54,9 @@ pub enum AssignmentError {
 /// No row (column) assigned to this column (row).
 const FREE: usize = usize::MAX;
 
+/// Width of the unrolled inner loops (independent lanes let the compiler use SIMD).
+const LANES: usize = 4;
+
 /// How many augmenting-row-reduction moves a pass may make, per row.
 const REDUCTION_MOVES_PER_ROW: usize = 8;
 
@@ -89,18 +92,19 @@ struct Solver<'a> {
 
 /// Scratch space of the shortest-path search, reused across rows.
 struct Search {
-    /// Shortest known reduced distance from the free row to each column.
+    /// Shortest known reduced distance from the free row to each column; +∞ once settled.
     dist: Vec<f64>,
     /// The row through which each column was reached.
     pred: Vec<usize>,
-    /// A permutation of the columns in three bands: `[0, done)` scanned, `[done, frontier)` at
-    /// the current minimum distance and not yet scanned, `[frontier, n)` the rest.
-    cols: Vec<usize>,
+    /// Column prices during the search: −∞ marks a settled column.
+    price: Vec<f64>,
+    /// The settled columns with their distances, in settling order.
+    settled: Vec<(usize, f64)>,
 }
 
 impl Search {
     fn new(n: usize) -> Self {
-        Search { dist: vec![0.0; n], pred: vec![0; n], cols: (0..n).collect() }
+        Search { dist: vec![0.0; n], pred: vec![0; n], price: vec![0.0; n], settled: Vec::with_capacity(n) }
     }
 }
 
@@ -216,64 +220,41 @@ impl<'a> Solver<'a> {
     }
 
     /// Phase 4 for one free row: Dijkstra over reduced costs to the nearest free column, then
-    /// flip the alternating path and update the prices of the scanned columns.
+    /// flip the alternating path and update the prices of the settled columns.
+    ///
+    /// This search is where the solver spends its time on geometric costs, so it sweeps the
+    /// columns in index order (contiguous, prefetchable reads of the cost row) and hides the
+    /// settled columns behind sentinels instead of testing a flag: a settled column's working
+    /// price is −∞, so no path relaxes it, and its working distance is +∞, so it is never the
+    /// nearest again. Relaxing through a row and finding the next nearest column are then one
+    /// branch-free sweep ([`relax`]).
     fn augment(&mut self, free_row: usize, s: &mut Search) {
-        let n = self.n;
+        s.price.copy_from_slice(&self.v);
+        s.settled.clear();
         let row = self.row(free_row);
-        for j in 0..n {
-            s.dist[j] = row[j] - self.v[j];
-            s.pred[j] = free_row;
-            s.cols[j] = j;
-        }
-        let (mut done, mut frontier) = (0, 0);
-        let mut min = 0.0;
-        let end = 'search: loop {
-            if frontier == done {
-                // Move every unreached column at the new minimum distance into the frontier.
-                min = s.dist[s.cols[frontier]];
-                frontier += 1;
-                for k in frontier..n {
-                    let j = s.cols[k];
-                    let d = s.dist[j];
-                    if d <= min {
-                        if d < min {
-                            frontier = done;
-                            min = d;
-                        }
-                        s.cols.swap(k, frontier);
-                        frontier += 1;
-                    }
-                }
-                if let Some(k) = (done..frontier).find(|&k| self.row_of_col[s.cols[k]] == FREE) {
-                    break 'search s.cols[k];
-                }
-            }
-            // Scan one frontier column: extend the tree through the row assigned to it.
-            let j1 = s.cols[done];
-            done += 1;
+        s.dist.fill(f64::INFINITY);
+        let (mut nearest, mut nearest_j) = relax(row, &s.price, 0.0, free_row, &mut s.dist, &mut s.pred);
+        let end = loop {
+            // Settle the nearest column; a free one ends the search (one exists: as many
+            // columns as rows are free).
+            let j1 = nearest_j;
             let i = self.row_of_col[j1];
-            let row = self.row(i);
-            let offset = row[j1] - self.v[j1] - min;
-            for k in frontier..n {
-                let j = s.cols[k];
-                let d = row[j] - self.v[j] - offset;
-                if d < s.dist[j] {
-                    s.dist[j] = d;
-                    s.pred[j] = i;
-                    if d == min {
-                        if self.row_of_col[j] == FREE {
-                            break 'search j;
-                        }
-                        s.cols.swap(k, frontier);
-                        frontier += 1;
-                    }
-                }
+            if i == FREE {
+                break j1;
             }
+            s.settled.push((j1, nearest));
+            s.dist[j1] = f64::INFINITY;
+            s.price[j1] = f64::NEG_INFINITY;
+            // Extend the tree through row i, the row assigned to j1.
+            let row = self.row(i);
+            let offset = row[j1] - self.v[j1] - nearest;
+            (nearest, nearest_j) = relax(row, &s.price, offset, i, &mut s.dist, &mut s.pred);
         };
-        // Scanned columns got closer than the final distance `min`; lowering the reduced cost
-        // of each by the difference keeps every reduced cost ≥ 0 and the new path tight.
-        for &j in &s.cols[..done] {
-            self.v[j] += s.dist[j] - min;
+        // Settled columns are nearer than the free column reached; lowering the reduced cost of
+        // each by the difference keeps every reduced cost ≥ 0 and makes the new path tight.
+        let reached = s.dist[end];
+        for &(j, d) in &s.settled {
+            self.v[j] += d - reached;
         }
         let mut j = end;
         loop {
@@ -298,4 +279,49 @@ impl<'a> Solver<'a> {
         }
         Assignment { rows_to_cols, cost, row_potentials, col_potentials: self.v }
     }
+}
+
+/// One Dijkstra relaxation through row `i` (cost row `row`, entered at reduced distance
+/// `offset` below the row's own reduced costs): `dist[j] = min(dist[j], row[j] − price[j] −
+/// offset)`, remembering `i` as the predecessor where it improves; returns the nearest column
+/// after the update and its distance. Written as selects over independent lanes (no bounds
+/// checks, no data-dependent branches) so that it compiles to straight SIMD code.
+fn relax(row: &[f64], price: &[f64], offset: f64, i: usize, dist: &mut [f64], pred: &mut [usize]) -> (f64, usize) {
+    let mut best = [f64::INFINITY; LANES];
+    let mut best_at = [0usize; LANES];
+    let body = row.len() - row.len() % LANES;
+    let chunks = row[..body]
+        .chunks_exact(LANES)
+        .zip(price[..body].chunks_exact(LANES))
+        .zip(dist[..body].chunks_exact_mut(LANES))
+        .zip(pred[..body].chunks_exact_mut(LANES));
+    for (k, (((c, p), d), from)) in chunks.enumerate() {
+        for l in 0..LANES {
+            let through = c[l] - p[l] - offset;
+            let better = through < d[l];
+            let nd = if better { through } else { d[l] };
+            d[l] = nd;
+            from[l] = if better { i } else { from[l] };
+            let nearer = nd < best[l];
+            best[l] = if nearer { nd } else { best[l] };
+            best_at[l] = if nearer { k * LANES + l } else { best_at[l] };
+        }
+    }
+    let (mut nearest, mut nearest_j) = (f64::INFINITY, 0);
+    for l in 0..LANES {
+        if best[l] < nearest || (best[l] == nearest && best_at[l] < nearest_j) {
+            (nearest, nearest_j) = (best[l], best_at[l]);
+        }
+    }
+    for j in body..row.len() {
+        let through = row[j] - price[j] - offset;
+        if through < dist[j] {
+            dist[j] = through;
+            pred[j] = i;
+        }
+        if dist[j] < nearest {
+            (nearest, nearest_j) = (dist[j], j);
+        }
+    }
+    (nearest, nearest_j)
 }

@@ -264,3 +264,44 @@ fn the_registry_holds_w2_w1_and_mmd() {
     let names: Vec<&str> = REGISTRY.iter().map(|e| e.info.name).collect();
     assert_eq!(names, ["w2", "w1", "mmd"]);
 }
+
+/// Finite-sample floors (W2 between two independent draws of one dataset, 10 seeds) and the
+/// assignment solver's speed. A measurement, not a check: run it with an optimised build,
+/// `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --test it floors -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn floors_and_timings() {
+    use std::time::Instant;
+    let w2 = metric("w2");
+    for (name, n) in [("gmm1d", 2000usize), ("gmm1d", 50_000), ("moons", 1000), ("8gaussians", 1000), ("scurve", 1000)] {
+        let d = dataset(name);
+        let start = Instant::now();
+        let v: Vec<f64> = (0..10u64).map(|s| w2.evaluate(&d.sample(n, 2 * s), &d.sample(n, 2 * s + 1), d.dim()).unwrap()).collect();
+        let secs = start.elapsed().as_secs_f64() / 10.0;
+        let m = v.iter().sum::<f64>() / 10.0;
+        let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 9.0).sqrt();
+        println!("floor {name:>10} n {n:>6}: W2 {m:.4} ± {sd:.4} (min {:.4}, max {:.4}), {secs:.3} s per evaluation",
+            v.iter().cloned().fold(f64::MAX, f64::min), v.iter().cloned().fold(f64::MIN, f64::max));
+    }
+    for (name, n) in [("8gaussians", 2000usize), ("moons", 2000), ("scurve", 2000), ("gaussian", 2000)] {
+        let d = dataset(name);
+        let (a, b) = (d.sample(n, 1), d.sample(n, 2));
+        let cost = runner::metrics::wasserstein::cost_matrix(&a, &b, 2, Order::W2);
+        let start = Instant::now();
+        let sol = solve(&cost, n).unwrap();
+        println!("assignment {name:>10} {n}×{n}: {:.3} s (W2 {:.4})", start.elapsed().as_secs_f64(), (sol.cost / n as f64).sqrt());
+    }
+    let mut rng = StdRng::seed_from_u64(9);
+    let cost: Vec<f64> = (0..2000 * 2000).map(|_| rng.random::<f64>()).collect();
+    let start = Instant::now();
+    solve(&cost, 2000).unwrap();
+    println!("assignment uniform random costs 2000×2000: {:.3} s", start.elapsed().as_secs_f64());
+    let (a, b) = (dataset("gmm1d").sample(50_000, 1), dataset("gmm1d").sample(50_000, 2));
+    let start = Instant::now();
+    let v = w2.evaluate(&a, &b, 1).unwrap();
+    println!("w2 1-D 50,000 points: {:.4} s (W2 {v:.4})", start.elapsed().as_secs_f64());
+    let (a, b) = (dataset("moons").sample(5000, 1), dataset("moons").sample(5000, 2));
+    let start = Instant::now();
+    let v = metric("mmd").evaluate(&a, &b, 2).unwrap();
+    println!("mmd 5000 vs 5000: {:.3} s (MMD² {v:.3e})", start.elapsed().as_secs_f64());
+}
