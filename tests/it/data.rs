@@ -194,8 +194,10 @@ fn moons_are_sklearn_make_moons_scaled_and_shifted() {
             }
             assert!(d_out.min(d_in) < 8.0 * noise, "point {p:?} is far from both moons");
         }
-        // make_moons puts exactly n/2 points on the outer moon.
-        assert_eq!(outer, n / 2, "{n} points");
+        // make_moons puts exactly n/2 points on the outer moon (checked exactly without noise
+        // below); a 5σ excursion near an arc's end may flip a point, a random split would be
+        // off by hundreds.
+        assert!(outer.abs_diff(n / 2) <= 3, "{n} points, {outer} on the outer moon");
         // The noise is isotropic with std 0.1, so the radial offsets have std ≈ 0.1 (curvature
         // 1/2 biases this by less than 1 %).
         let offsets: Vec<f64> = radial.iter().map(|r| r.0).collect();
@@ -215,6 +217,37 @@ fn moons_are_sklearn_make_moons_scaled_and_shifted() {
     let x = d.sample(1000, 9);
     let upper_in_first_half = rows(&x[..1000]).filter(|p| p.1 > 1.0).count();
     assert!(upper_in_first_half > 100 && upper_in_first_half < 250, "{upper_in_first_half}");
+}
+
+#[test]
+fn moons_without_noise_are_the_evenly_spaced_skeleton_in_shuffled_order() {
+    // The skeleton is what keeps the benchmark's moons floor low (BENCHMARKS.md §1): without
+    // noise, every draw is the same multiset of points, only the row order changes.
+    let d = dataset("moons", &[("noise", ParamValue::Float(0.0))]);
+    let n = 1001;
+    let sorted_rows = |x: &[f32]| {
+        let mut r: Vec<(f32, f32)> = x.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        r.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        r
+    };
+    let (a, b) = (d.sample(n, 1), d.sample(n, 2));
+    assert_ne!(a, b, "rows not shuffled");
+    let skeleton = sorted_rows(&a);
+    assert_eq!(skeleton, sorted_rows(&b));
+    // n/2 = 500 outer points at θ_k = kπ/499 and 501 inner points at θ_k = kπ/500.
+    let mut expected: Vec<(f32, f32)> = (0..500)
+        .map(|k| k as f64 * std::f64::consts::PI / 499.0)
+        .map(|t| ((2.0 * t.cos() - 1.0) as f32, (2.0 * t.sin()) as f32))
+        .chain(
+            (0..501)
+                .map(|k| k as f64 * std::f64::consts::PI / 500.0)
+                .map(|t| ((2.0 * (1.0 - t.cos()) - 1.0) as f32, (2.0 * (1.0 - t.sin() - 0.5)) as f32)),
+        )
+        .collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    for (got, want) in skeleton.iter().zip(&expected) {
+        assert!((got.0 - want.0).abs() < 1e-6 && (got.1 - want.1).abs() < 1e-6, "{got:?} vs {want:?}");
+    }
 }
 
 #[test]
@@ -273,8 +306,9 @@ fn scurve_lies_on_two_circles_and_is_point_symmetric() {
         residuals.push(r(-scale).min(r(scale)));
     }
     let rms = (residuals.iter().map(|r| r * r).sum::<f64>() / N as f64).sqrt();
-    // Taking the nearer of two circles can only shrink a residual, and does so rarely here.
-    assert!(rms > 0.9 * noise && rms < 1.02 * noise, "residual rms {rms}, noise {noise}");
+    // Taking the nearer of two circles can only shrink a residual; near the origin, where the
+    // circles touch, it does, by about 1 % of the rms in all.
+    assert!(rms > 0.96 * noise && rms < 1.01 * noise, "residual rms {rms}, noise {noise}");
     assert!(residuals.iter().all(|&r| r < 7.0 * noise), "a point far from the curve");
     let (xs, zs) = (column(&x, 2, 0), column(&x, 2, 1));
     let max_abs = |v: &[f64]| v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
