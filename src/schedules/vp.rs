@@ -56,8 +56,9 @@ impl Schedule for Vp {
 pub fn from_log_alpha_bar(log_alpha_bar: f64, d_log_alpha_bar_dtau: f64) -> Coefficients {
     let alpha_bar = log_alpha_bar.exp();
     let alpha = (0.5 * log_alpha_bar).exp();
-    // −expm1 keeps σ's digits where ᾱ is close to 1 (near the data end).
-    let sigma = (-log_alpha_bar.exp_m1()).sqrt();
+    // −expm1 keeps σ's digits where ᾱ is close to 1 (near the data end). Adding +0.0 turns a
+    // −0.0 (log ᾱ = −0.0 at t = 1 from a product with 0) into +0.0, so that σ' there is −∞.
+    let sigma = (-log_alpha_bar.exp_m1() + 0.0).sqrt();
     Coefficients {
         alpha,
         sigma,
