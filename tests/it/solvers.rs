@@ -238,3 +238,231 @@ fn solver_parameters_are_validated() {
     assert_eq!(solver("ddim", &[]).kind(), SolverKind::Deterministic);
     assert_eq!(solver("ddim", &[("eta", ParamValue::Float(0.5))]).kind(), SolverKind::Stochastic);
 }
+
+// ---------------------------------------------------------------------------------------------
+// DDPM is textbook DDPM on the discrete schedule
+
+/// Passes everything through and keeps a copy of every noise draw, so the test can rebuild
+/// the textbook update with the same z.
+struct KeepNoise<'a> {
+    inner: &'a mut VectorDynamics,
+    noise: Vec<Vec<f64>>,
+}
+
+impl Dynamics for KeepNoise<'_> {
+    fn predict(&mut self, x: Handle, t: f64, target: Target) -> Result<Handle, PluginError> {
+        self.inner.predict(x, t, target)
+    }
+    fn lincomb(&mut self, terms: &[(f64, Handle)]) -> Result<Handle, PluginError> {
+        self.inner.lincomb(terms)
+    }
+    fn noise_like(&mut self, x: Handle) -> Result<Handle, PluginError> {
+        let z = self.inner.noise_like(x)?;
+        self.noise.push(self.inner.get(z).unwrap().to_vec());
+        Ok(z)
+    }
+    fn error_norm(&mut self, a: Handle, b: Handle) -> Result<f64, PluginError> {
+        self.inner.error_norm(a, b)
+    }
+    fn is_finite(&mut self, x: Handle) -> Result<bool, PluginError> {
+        self.inner.is_finite(x)
+    }
+    fn coefficients(&self, t: f64) -> Coefficients {
+        self.inner.coefficients(t)
+    }
+    fn release(&mut self, x: Handle) {
+        self.inner.release(x)
+    }
+}
+
+#[test]
+fn ddpm_steps_on_ddpm_linear_are_ho_et_al_algorithm_2() {
+    const T: usize = 1000;
+    let path = schedule("ddpm-linear");
+    let times = uniform(T, 0.0, 1.0, path.as_ref());
+    let betas = linear_betas(1e-4, 0.02, T);
+    let mut alpha_bar = vec![1.0];
+    for b in &betas {
+        alpha_bar.push(alpha_bar.last().unwrap() * (1.0 - b));
+    }
+    // An arbitrary ε-model, so that the data prediction goes through the target conversion.
+    let eps_model = |x: &[f64], t: f64| x.iter().map(|&v| 0.3 * v + (3.0 * t).sin()).collect::<Vec<f64>>();
+    let x: Vec<f64> = vec![-1.3, 0.2, 2.0];
+    for variance in ["small", "large"] {
+        let s = solver("ddpm", &[("variance", ParamValue::Str(variance.into()))]);
+        for i in [T, 999, 500, 37, 2, 1] {
+            // Grid step k goes from t = k/T to (k + 1)/T, i.e. from DDPM index i = T − k to i − 1.
+            let k = T - i;
+            let mut inner = VectorDynamics::new(path.clone(), Target::Epsilon, eps_model, 11);
+            let xh = inner.insert(x.clone());
+            let mut f = KeepNoise { inner: &mut inner, noise: Vec::new() };
+            let out = s.step(&mut f, xh, times[k], times[k + 1]).unwrap();
+            let noise = f.noise;
+            let got = inner.get(out).unwrap();
+
+            let (beta, ab, ab_prev) = (betas[i - 1], alpha_bar[i], alpha_bar[i - 1]);
+            let sigma2 = match variance {
+                "small" => beta * (1.0 - ab_prev) / (1.0 - ab),
+                _ => beta,
+            };
+            // Algorithm 2 adds no noise on its last step (i = 1).
+            assert_eq!(noise.len(), usize::from(i > 1), "{variance}, i = {i}");
+            for (j, &xj) in x.iter().enumerate() {
+                let eps = eps_model(&[xj], times[k])[0];
+                let mean = (xj - beta / (1.0 - ab).sqrt() * eps) / (1.0 - beta).sqrt();
+                let want = mean + if i > 1 { sigma2.sqrt() * noise[0][j] } else { 0.0 };
+                assert!(
+                    (got[j] - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    "{variance}, i = {i}: x'[{j}] = {} but Ho et al. give {want}",
+                    got[j]
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samplers with an exact model reach the data distribution
+
+const M: f64 = 3.0;
+const S: f64 = 0.5;
+const N: usize = 20_000;
+
+/// Run `solver` from N standard-normal points through `steps` uniform steps on `path_name`
+/// (to `t_end`), with the exact data model; returns (start, samples).
+fn sample_gaussian(solver: &dyn Solver, path_name: &str, steps: usize, t_end: f64, start_seed: u64, noise_seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let path = schedule(path_name);
+    let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), noise_seed);
+    let start = standard_normal(N, start_seed);
+    let x0 = f.insert(start.clone());
+    let times = uniform(steps, 0.0, t_end, path.as_ref());
+    let out = integrate(solver, &mut f, x0, &times, false).unwrap();
+    assert_eq!(out.nfe, steps * solver.evals_per_step());
+    (start, f.take(out.x).unwrap())
+}
+
+/// The margins for a sample mean and std of N draws from N(M, S²): 4 standard errors, plus
+/// for the mean an allowance for starting at N(0, 1) on a VP schedule whose t = 0 marginal is
+/// N(α₀·M, α₀²S² + σ₀²). The exact flow maps that mismatch of the start's mean, α₀·M, to
+/// S·α₀·M/√(α₀²S² + σ₀²) at the data end (0.0095 on `ddpm-linear`), and a stochastic sampler
+/// forgets its start at least as much. The start's std mismatch, |1 − √(α₀²S² + σ₀²)| < 1e-4,
+/// is far below the noise. Each test adds the bias of its own method to the std margin.
+fn margins(path_name: &str) -> (f64, f64) {
+    let c = schedule(path_name).coefficients(0.0);
+    let start_bias = S * c.alpha * M / (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
+    let se_mean = S / (N as f64).sqrt();
+    let se_std = S / (2.0 * N as f64).sqrt();
+    (4.0 * se_mean + start_bias, 4.0 * se_std)
+}
+
+/// The exact probability-flow map of the Gaussian marginals from t = 0 to the data end:
+/// x1 = M + S·(z − α₀·M)/√(α₀²S² + σ₀²).
+fn exact_flow_map(path_name: &str) -> impl Fn(f64) -> f64 {
+    let c = schedule(path_name).coefficients(0.0);
+    let spread0 = (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
+    move |z| M + S * (z - c.alpha * M) / spread0
+}
+
+#[test]
+fn ddpm_with_an_exact_model_samples_the_gaussian_data() {
+    let ddpm = solver("ddpm", &[]);
+    let (_, samples) = sample_gaussian(ddpm.as_ref(), "ddpm-linear", 1000, 1.0, 1, 2);
+    let (mean, std) = mean_std(&samples);
+    let (mean_tol, std_tol) = margins("ddpm-linear");
+    // Method bias: the fixed-small variance β̃ leaves out c_x1²·Var[x1 | x_t] of the true reverse
+    // kernel's variance at every step (c_x1 = α_s·σ²_ts/σ_t² = O(1/T)), an O(1/T) deficit in the
+    // final spread: 0.8% of S at T = 1000 for this data (3.5% at T = 200), allowed as 2%.
+    let std_tol = std_tol + 0.02 * S;
+    eprintln!("ddpm 1000 steps: mean {mean:.5}, std {std:.5} (margins {mean_tol:.4}, {std_tol:.4})");
+    assert!((mean - M).abs() <= mean_tol, "mean {mean}");
+    assert!((std - S).abs() <= std_tol, "std {std}");
+}
+
+#[test]
+fn ddim_with_an_exact_model_samples_the_gaussian_data() {
+    let ddim = solver("ddim", &[]);
+    let (_, samples) = sample_gaussian(ddim.as_ref(), "ddpm-linear", 50, 1.0, 3, 4);
+    let (mean, std) = mean_std(&samples);
+    let (mean_tol, std_tol) = margins("ddpm-linear");
+    // Method bias: DDIM is first order, and for data this narrow (S = 0.5 against unit noise) it
+    // contracts the spread by about 1.5/steps of S (measured by the convergence test below:
+    // 2.9% of S at 50 steps), allowed as 7%.
+    let std_tol = std_tol + 0.07 * S;
+    eprintln!("ddim 50 steps: mean {mean:.5}, std {std:.5} (margins {mean_tol:.4}, {std_tol:.4})");
+    assert!((mean - M).abs() <= mean_tol, "mean {mean}");
+    assert!((std - S).abs() <= std_tol, "std {std}");
+}
+
+#[test]
+fn ddim_converges_to_the_exact_flow_map_at_first_order() {
+    // DDIM η = 0 is deterministic: every sample should approach the exact flow map of its start,
+    // with an error that halves when the steps double.
+    let ddim = solver("ddim", &[]);
+    let exact = exact_flow_map("ddpm-linear");
+    let step_counts = [25, 50, 100, 200, 400];
+    let mut errs = Vec::new();
+    for steps in step_counts {
+        let path = schedule("ddpm-linear");
+        let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 0);
+        let start = standard_normal(1000, 12);
+        let x0 = f.insert(start.clone());
+        let out = integrate(ddim.as_ref(), &mut f, x0, &uniform(steps, 0.0, 1.0, path.as_ref()), false).unwrap();
+        let x = f.get(out.x).unwrap();
+        let sq: f64 = start.iter().zip(x).map(|(&z, &x)| (x - exact(z)).powi(2)).sum();
+        errs.push((sq / start.len() as f64).sqrt());
+    }
+    let hs: Vec<f64> = step_counts.iter().map(|&n| 1.0 / n as f64).collect();
+    let slope = log_log_slope(&hs, &errs);
+    eprintln!("ddim: RMS distance to the exact flow map {errs:?}, fitted order {slope:.3}");
+    assert!((slope - 1.0).abs() <= 0.3, "DDIM's fitted order is {slope}");
+    assert!(errs[1] < 0.035, "DDIM at 50 steps is {} from the exact flow map", errs[1]);
+}
+
+#[test]
+fn ddim_is_deterministic_and_ddpm_follows_its_seed() {
+    let ddim = solver("ddim", &[]);
+    let (_, a) = sample_gaussian(ddim.as_ref(), "ddpm-linear", 20, 1.0, 5, 6);
+    let (_, b) = sample_gaussian(ddim.as_ref(), "ddpm-linear", 20, 1.0, 5, 7);
+    assert_eq!(a, b, "DDIM η = 0 draws no noise: the noise seed must not matter");
+    let ddpm = solver("ddpm", &[]);
+    let (_, a) = sample_gaussian(ddpm.as_ref(), "ddpm-linear", 50, 1.0, 5, 6);
+    let (_, b) = sample_gaussian(ddpm.as_ref(), "ddpm-linear", 50, 1.0, 5, 6);
+    let (_, c) = sample_gaussian(ddpm.as_ref(), "ddpm-linear", 50, 1.0, 5, 7);
+    assert_eq!(a, b, "same seed, same samples");
+    let differing = a.iter().zip(&c).filter(|(x, y)| (*x - *y).abs() > 1e-3).count();
+    assert!(differing > N * 9 / 10, "another seed must give other samples ({differing} of {N} differ)");
+}
+
+#[test]
+fn ddim_with_eta_one_is_ddpm_with_the_small_variance() {
+    // η = 1 puts the full ancestral std into fresh noise and √(σ_s² − v) = α_ts·σ_s²/σ_t on ε̂,
+    // which is the posterior mean: the same chain, and with the same seed the same draws.
+    let ddim = solver("ddim", &[("eta", ParamValue::Float(1.0))]);
+    let ddpm = solver("ddpm", &[("variance", ParamValue::Str("small".into()))]);
+    let (_, a) = sample_gaussian(ddim.as_ref(), "ddpm-linear", 200, 1.0, 8, 9);
+    let (_, b) = sample_gaussian(ddpm.as_ref(), "ddpm-linear", 200, 1.0, 8, 9);
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-9, "DDIM η = 1 and DDPM differ by {worst}");
+}
+
+#[test]
+fn rk4_on_the_probability_flow_ode_of_cond_ot_transports_noise_to_data() {
+    // A data model converted to velocity, v = (x̂1 − x)/(1 − t), which is 0/0 at t = 1 itself: the
+    // grid stops at 1 − 1e-6, where the exact flow is x = α·M + √(α²S² + σ²)·z, within 3e-6 of the
+    // data end's M + S·z.
+    let rk4 = solver("rk4", &[]);
+    let t_end = 1.0 - 1e-6;
+    let (start, samples) = sample_gaussian(rk4.as_ref(), "cond-ot", 20, t_end, 10, 0);
+    let c = schedule("cond-ot").coefficients(t_end);
+    let spread = (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
+    let worst = start.iter().zip(&samples).map(|(z, x)| (x - (c.alpha * M + spread * z)).abs()).fold(0.0, f64::max);
+    eprintln!("rk4 20 steps on cond-ot: largest distance to the exact flow {worst:.2e}");
+    assert!(worst < 1e-6, "rk4 strays {worst} from the exact flow");
+    let (mean, std) = mean_std(&samples);
+    let (z_mean, z_std) = mean_std(&start);
+    // The flow is affine in z, so the samples' moments are the start's, mapped: exact up to rk4's
+    // error and the 1e-6 left to t = 1, and within 4 standard errors of (M, S).
+    assert!((mean - (M + S * z_mean)).abs() < 1e-5 && (std - S * z_std).abs() < 1e-5, "{mean} {std}");
+    let (mean_tol, std_tol) = margins("cond-ot");
+    assert!((mean - M).abs() <= mean_tol && (std - S).abs() <= std_tol, "mean {mean}, std {std}");
+}
