@@ -2,6 +2,8 @@
 //! counts model evaluations, manages the handles of intermediate states and stops on a
 //! non-finite state. There is no other loop over time in the crate.
 
+use std::cmp::Ordering;
+
 use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, Target};
 use thiserror::Error;
 
@@ -91,7 +93,7 @@ pub fn integrate(
 /// The number of steps that spends exactly `nfe` model evaluations with `solver`.
 pub fn steps_for_nfe(solver_name: &str, solver: &dyn Solver, nfe: usize) -> Result<usize, SolveError> {
     let per_step = solver.evals_per_step();
-    if nfe == 0 || per_step == 0 || nfe % per_step != 0 {
+    if nfe == 0 || per_step == 0 || !nfe.is_multiple_of(per_step) {
         return Err(SolveError::NfeNotMultiple { solver: solver_name.to_string(), nfe, evals_per_step: per_step });
     }
     Ok(nfe / per_step)
@@ -102,8 +104,8 @@ fn check_times(times: &[f64]) -> Result<(), SolveError> {
         return Err(SolveError::TooFewTimes(times.len()));
     }
     for (index, w) in times.windows(2).enumerate() {
-        // Written so that a NaN anywhere fails the check.
-        if !(w[1] > w[0]) {
+        // A NaN anywhere compares as None and fails the check.
+        if w[1].partial_cmp(&w[0]) != Some(Ordering::Greater) {
             return Err(SolveError::NotIncreasing { index, t: w[0], t_next: w[1] });
         }
     }

@@ -34,10 +34,10 @@ impl Transition {
         if ct.gamma != 0.0 || cs.gamma != 0.0 {
             return Err(invalid(format!("needs a path with γ = 0, got γ = {} at t = {t}", ct.gamma.max(cs.gamma))));
         }
-        if !(ct.sigma > 0.0) {
+        if ct.sigma.is_nan() || ct.sigma <= 0.0 {
             return Err(invalid(format!("needs σ > 0 at the start of a step, got σ({t}) = {}", ct.sigma)));
         }
-        if !(cs.alpha > 0.0) {
+        if cs.alpha.is_nan() || cs.alpha <= 0.0 {
             return Err(invalid(format!("needs α > 0 at the end of a step, got α({s}) = {}", cs.alpha)));
         }
         let alpha_ts = ct.alpha / cs.alpha;

@@ -7,8 +7,9 @@
 //!
 //! In ODE mode ([`VectorDynamics::ode`]) there is no probability path: the closure is the
 //! velocity of an arbitrary ODE, only `Target::Velocity` can be asked for, and `coefficients`
-//! returns NaN everywhere so that a path-based solver run on it fails loudly (its state turns
-//! non-finite) instead of silently using made-up coefficients.
+//! returns NaN everywhere, so that a path-based solver run on it fails (the diffusion samplers
+//! refuse NaN coefficients; anything else turns the state non-finite) instead of silently using
+//! made-up coefficients.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -220,5 +221,106 @@ impl Dynamics for VectorDynamics {
         if self.states.remove(&x.0).is_none() {
             self.stale_releases += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedules::cond_ot::CondOt;
+
+    fn data_model() -> VectorDynamics {
+        // Predicts x1 = 2·x, on the straight path.
+        let schedule: Box<dyn Schedule> = Box::new(CondOt);
+        VectorDynamics::new(schedule, Target::Data, |x: &[f64], _| x.iter().map(|v| 2.0 * v).collect(), 5)
+    }
+
+    #[test]
+    fn predictions_are_converted_elementwise_with_the_state() {
+        let mut f = data_model();
+        let x = f.insert(vec![1.0, -0.5]);
+        let t = 0.25;
+        // cond-ot: v = (x̂1 − x)/(1 − t), ε = (x − t·x̂1)/(1 − t).
+        let v = f.predict(x, t, Target::Velocity).unwrap();
+        let eps = f.predict(x, t, Target::Epsilon).unwrap();
+        let data = f.predict(x, t, Target::Data).unwrap();
+        for (i, &xi) in [1.0, -0.5].iter().enumerate() {
+            assert!((f.get(v).unwrap()[i] - (2.0 * xi - xi) / 0.75).abs() < 1e-14);
+            assert!((f.get(eps).unwrap()[i] - (xi - t * 2.0 * xi) / 0.75).abs() < 1e-14);
+            assert_eq!(f.get(data).unwrap()[i], 2.0 * xi);
+        }
+        assert_eq!(f.model_calls(), 3);
+    }
+
+    #[test]
+    fn singular_conversions_are_errors_not_infinities() {
+        let mut f = data_model();
+        let x = f.insert(vec![1.0]);
+        let err = f.predict(x, 1.0, Target::Velocity).unwrap_err().to_string();
+        assert!(err.contains("singular") && err.contains("t = 1"), "{err}");
+        assert_eq!(f.model_calls(), 0, "a refused conversion does not run the model");
+    }
+
+    #[test]
+    fn lincomb_error_norm_and_finiteness() {
+        let mut f = data_model();
+        let a = f.insert(vec![1.0, 2.0]);
+        let b = f.insert(vec![3.0, -1.0]);
+        let c = f.lincomb(&[(2.0, a), (-1.0, b)]).unwrap();
+        assert_eq!(f.get(c).unwrap(), &[-1.0, 5.0]);
+        assert!((f.error_norm(a, b).unwrap() - (6.5f64).sqrt()).abs() < 1e-15);
+        assert!(f.is_finite(c).unwrap());
+        let inf = f.insert(vec![0.0, f64::INFINITY]);
+        assert!(!f.is_finite(inf).unwrap());
+        let short = f.insert(vec![1.0]);
+        assert!(f.lincomb(&[(1.0, a), (1.0, short)]).is_err());
+        assert!(f.lincomb(&[]).is_err());
+    }
+
+    #[test]
+    fn release_frees_and_counts_stale_handles() {
+        let mut f = data_model();
+        let a = f.insert(vec![1.0]);
+        assert_eq!(f.live_handles(), 1);
+        f.release(a);
+        assert_eq!(f.live_handles(), 0);
+        assert!(f.get(a).is_err() && f.lincomb(&[(1.0, a)]).is_err());
+        f.release(a);
+        assert_eq!(f.stale_releases(), 1);
+    }
+
+    #[test]
+    fn a_model_of_the_wrong_length_is_refused() {
+        let mut f = VectorDynamics::ode(|_: &[f64], _| vec![0.0], 0);
+        let x = f.insert(vec![1.0, 2.0]);
+        let err = f.predict(x, 0.5, Target::Velocity).unwrap_err().to_string();
+        assert!(err.contains("1 values") && err.contains("of 2"), "{err}");
+    }
+
+    #[test]
+    fn noise_is_seeded_standard_normal() {
+        let draw = |seed| {
+            let mut f = VectorDynamics::ode(|x: &[f64], _| x.to_vec(), seed);
+            let x = f.insert(vec![0.0; 40_000]);
+            let z = f.noise_like(x).unwrap();
+            f.take(z).unwrap()
+        };
+        let (a, b, c) = (draw(1), draw(1), draw(2));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let n = a.len() as f64;
+        let mean = a.iter().sum::<f64>() / n;
+        let var = a.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        // Standard errors 0.005 (mean) and 0.007 (variance); margins of 5 of them.
+        assert!(mean.abs() < 0.025 && (var - 1.0).abs() < 0.035, "mean {mean}, variance {var}");
+    }
+
+    #[test]
+    fn ode_mode_has_only_a_velocity_and_no_coefficients() {
+        let mut f = VectorDynamics::ode(|x: &[f64], _| x.to_vec(), 0);
+        let x = f.insert(vec![1.0]);
+        assert!(f.predict(x, 0.5, Target::Velocity).is_ok());
+        assert!(f.predict(x, 0.5, Target::Score).is_err());
+        assert!(f.coefficients(0.5).alpha.is_nan());
     }
 }
