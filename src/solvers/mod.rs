@@ -1,7 +1,41 @@
-//! Built-in solvers and the single integration loop.
+//! Built-in solvers and the single integration loop (DESIGN.md §2).
+//!
+//! A solver advances one step through the host's [`Dynamics`]; [`integrate`] is the only loop
+//! over time. Explicit Runge–Kutta methods share one generic step over a Butcher tableau
+//! ([`runge_kutta`]); the diffusion samplers (DDPM, DDIM) share the path's Gaussian transition
+//! ([`posterior`]). [`vector::VectorDynamics`] runs any of them on CPU vectors.
 
-use runner_sdk::Solver;
+use runner_sdk::{Dynamics, Handle, PluginError, Solver};
 
 use crate::registry::Entry;
 
-pub static REGISTRY: &[Entry<dyn Solver>] = &[];
+pub mod ddim;
+pub mod ddpm;
+pub mod integrate;
+pub mod posterior;
+pub mod runge_kutta;
+pub mod vector;
+
+pub use integrate::{integrate, steps_for_nfe, Integration, SolveError};
+pub use vector::VectorDynamics;
+
+pub static REGISTRY: &[Entry<dyn Solver>] = &[
+    runge_kutta::EULER_ENTRY,
+    runge_kutta::MIDPOINT_ENTRY,
+    runge_kutta::HEUN_ENTRY,
+    runge_kutta::RALSTON_ENTRY,
+    runge_kutta::RK4_ENTRY,
+    ddpm::ENTRY,
+    ddim::ENTRY,
+];
+
+/// `f.lincomb` without the terms whose coefficient is zero (unless all are), so that a
+/// coefficient that vanishes at a grid end costs no pass over the state.
+pub(crate) fn lincomb_nonzero(f: &mut dyn Dynamics, terms: &[(f64, Handle)]) -> Result<Handle, PluginError> {
+    let kept: Vec<(f64, Handle)> = terms.iter().copied().filter(|&(c, _)| c != 0.0).collect();
+    if kept.is_empty() {
+        f.lincomb(terms)
+    } else {
+        f.lincomb(&kept)
+    }
+}
