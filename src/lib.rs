@@ -4,13 +4,23 @@
 //! coefficient functions; one integration loop drives every solver; plugins implement the
 //! traits of the `runner-sdk` crate.
 
+pub mod config;
 pub mod couplings;
 pub mod data;
+pub mod device;
+pub mod evaluate;
 pub mod grids;
 pub mod metrics;
+pub mod models;
 pub mod registry;
+pub mod sampling;
 pub mod schedules;
+pub mod script;
 pub mod solvers;
+pub mod seed;
+pub mod setup;
+pub mod sweep;
 pub mod targets;
+pub mod train;
 
 pub use runner_sdk as sdk;

@@ -1,5 +1,113 @@
-fn main() {
-    for p in runner::registry::all() {
-        println!("{} {}", p.kind.name(), p.name);
+//! The `runner` command line: run an experiment script, list plugins, show the config.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use runner::config::Layers;
+use runner::script::{self, Session};
+use runner::sdk::PluginKind;
+
+#[derive(Parser)]
+#[command(name = "runner", version, about = "Experiments that compare diffusion models against flow matching")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// The experiment script to run (rhai).
+    script: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct Overrides {
+    /// Override a config key, above every other layer (repeatable): --set train.lr=3e-4
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Directory for sweep outputs (the config key `out`).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every registered plugin by kind, with its parameters and defaults.
+    Plugins,
+    /// Print the resolved config with the source of every key; with a script, the config of
+    /// each trial the script would run (nothing is trained or written).
+    Config {
+        script: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "runner=info".into()),
+        )
+        .with_target(false)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match (cli.command, cli.script) {
+        (Some(Command::Plugins), _) => {
+            print!("{}", plugins_listing());
+            Ok(())
+        }
+        (Some(Command::Config { script, overrides }), _) => {
+            let layers = layers(&overrides)?;
+            match script {
+                Some(path) => script::run(Session { script: path, layers, dry_run: true })?,
+                None => print!("{}", layers.resolve(&[])?.describe()),
+            }
+            Ok(())
+        }
+        (None, Some(path)) => {
+            let layers = layers(&cli.overrides)?;
+            script::run(Session { script: path, layers, dry_run: false })?;
+            Ok(())
+        }
+        (None, None) => anyhow::bail!("nothing to do: give a script to run, or a command (see --help)"),
+    }
+}
+
+fn layers(overrides: &Overrides) -> anyhow::Result<Layers> {
+    let mut sets = overrides.set.clone();
+    if let Some(out) = &overrides.out {
+        sets.push(format!("out={}", toml_string(&out.display().to_string())));
+    }
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    Ok(Layers::discover(&cwd, std::env::vars(), &sets)?)
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn plugins_listing() -> String {
+    let mut out = String::new();
+    let plugins = runner::registry::all();
+    for kind in PluginKind::ALL {
+        out.push_str(&format!("{}s:\n", kind.name()));
+        for p in plugins.iter().filter(|p| p.kind == kind) {
+            out.push_str(&format!("  {:<16} {}\n", p.name, p.summary));
+            for spec in p.params {
+                let default = spec.default.value().to_string();
+                out.push_str(&format!("      {} = {:<10} {}\n", spec.name, default, spec.help));
+            }
+        }
+    }
+    out
 }

@@ -1,5 +1,6 @@
-//! `gaussian`: the standard normal N(0, I) in `dim` dimensions, the default noise source p0
-//! (DESIGN.md §1). The host sets `dim` to the target's dimension.
+//! `gaussian`: the isotropic normal N(mean, std²·I) in `dim` dimensions; with its defaults the
+//! standard normal, the default noise source p0 (DESIGN.md §1). The host sets `dim` to the
+//! target's dimension. As a target (e.g. N(3, 0.5²)) it is the simplest test of learning.
 
 use rand_distr::{Distribution, StandardNormal};
 use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
@@ -10,8 +11,12 @@ pub const ENTRY: Entry<dyn Dataset> = Entry {
     info: PluginInfo {
         name: "gaussian",
         kind: PluginKind::Dataset,
-        summary: "standard normal N(0, I), the usual noise source",
-        params: &[ParamSpec::int("dim", 2, "dimension (the host sets it to the target's)")],
+        summary: "isotropic normal N(mean, std²·I); the standard normal is the usual noise source",
+        params: &[
+            ParamSpec::int("dim", 2, "dimension (the host sets it to the target's)"),
+            ParamSpec::float("mean", 0.0, "mean of every coordinate"),
+            ParamSpec::float("std", 1.0, "standard deviation of every coordinate"),
+        ],
     },
     make,
 };
@@ -19,6 +24,8 @@ pub const ENTRY: Entry<dyn Dataset> = Entry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gaussian {
     pub dim: usize,
+    pub mean: f64,
+    pub std: f64,
 }
 
 fn make(p: &Params) -> Result<Box<dyn Dataset>, PluginError> {
@@ -26,7 +33,11 @@ fn make(p: &Params) -> Result<Box<dyn Dataset>, PluginError> {
     if dim < 1 {
         return Err(p.invalid("dim", format!("must be ≥ 1, got {dim}")));
     }
-    Ok(Box::new(Gaussian { dim: dim as usize }))
+    let std = p.float("std");
+    if !(std > 0.0 && std.is_finite()) {
+        return Err(p.invalid("std", format!("must be positive and finite, got {std}")));
+    }
+    Ok(Box::new(Gaussian { dim: dim as usize, mean: p.float("mean"), std }))
 }
 
 impl Dataset for Gaussian {
@@ -39,7 +50,7 @@ impl Dataset for Gaussian {
         (0..n * self.dim)
             .map(|_| {
                 let z: f64 = StandardNormal.sample(&mut rng);
-                z as f32
+                (self.mean + self.std * z) as f32
             })
             .collect()
     }

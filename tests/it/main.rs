@@ -1,7 +1,12 @@
 //! Integration tests: one binary, a module per feature.
 
+mod cli;
+mod config;
 mod data;
 mod metrics;
+mod readme;
 mod schedules;
 mod solvers;
+mod script;
 mod targets;
+mod training;

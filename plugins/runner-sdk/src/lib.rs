@@ -24,7 +24,7 @@ pub use dynamics::{Dynamics, Handle};
 pub use error::PluginError;
 pub use grid::TimeGrid;
 pub use metric::Metric;
-pub use params::{ParamSpec, ParamValue, Params};
+pub use params::{ParamDefault, ParamSpec, ParamValue, Params};
 pub use schedule::{Coefficients, Schedule};
 pub use solver::{Solver, SolverKind};
 pub use target::{Conversion, Target};

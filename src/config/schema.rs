@@ -1,0 +1,163 @@
+//! The resolved configuration of a trial: every key, its type and its default.
+//! `deny_unknown_fields` everywhere, so that a misspelt key is an error that names its source.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Free-form plugin parameters (`[path.schedule_params]` …), checked against the plugin's
+/// declared parameters when the plugin is built.
+pub type PluginParams = BTreeMap<String, serde_json::Value>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunnerConfig {
+    /// `flex` (pure Rust CPU, default), `ndarray`, `libtorch`, `libtorch:cuda:N` — each only
+    /// where the build includes its backend.
+    pub device: String,
+    pub seed: u64,
+    /// A label for summary rows (e.g. `fm`, `ddpm`).
+    pub method: String,
+    /// Where sweeps write their run directories.
+    pub out: String,
+    pub data: DataConfig,
+    pub path: PathConfig,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub eval: EvalConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// The data distribution p1 (t = 1).
+    pub target: String,
+    pub target_params: PluginParams,
+    /// The source distribution p0 (t = 0); `gaussian` takes the target's dimension.
+    pub source: String,
+    pub source_params: PluginParams,
+    /// Size of a fixed training set; 0 draws fresh points for every batch.
+    pub train_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathConfig {
+    pub schedule: String,
+    pub schedule_params: PluginParams,
+    /// What the network predicts: velocity, epsilon, data or score.
+    pub target: String,
+    pub coupling: String,
+    pub coupling_params: PluginParams,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// Hidden layer width.
+    pub width: usize,
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// silu, relu, gelu, tanh, selu.
+    pub activation: String,
+    /// `raw` (t concatenated) or `fourier` (sin/cos of t at geometric frequencies).
+    pub time_features: String,
+    /// Number of frequencies of the `fourier` features (2 features each).
+    pub fourier_features: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub steps: usize,
+    pub batch_size: usize,
+    /// adam or adamw.
+    pub optimizer: String,
+    pub lr: f64,
+    pub weight_decay: f64,
+    /// Exponential moving average of the weights used for sampling; 0 disables it.
+    pub ema_decay: f64,
+    /// Log the mean training loss every this many steps.
+    pub log_every: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// Points generated and held-out target points per evaluation.
+    pub size: usize,
+    pub metrics: Vec<String>,
+    pub grid: String,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig {
+            device: "flex".into(),
+            seed: 0,
+            method: "fm".into(),
+            out: "runs".into(),
+            data: DataConfig::default(),
+            path: PathConfig::default(),
+            model: ModelConfig::default(),
+            train: TrainConfig::default(),
+            eval: EvalConfig::default(),
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            target: "gmm1d".into(),
+            target_params: PluginParams::new(),
+            source: "gaussian".into(),
+            source_params: PluginParams::new(),
+            train_size: 0,
+        }
+    }
+}
+
+impl Default for PathConfig {
+    fn default() -> Self {
+        PathConfig {
+            schedule: "cond-ot".into(),
+            schedule_params: PluginParams::new(),
+            target: "velocity".into(),
+            coupling: "independent".into(),
+            coupling_params: PluginParams::new(),
+        }
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            width: 64,
+            depth: 3,
+            activation: "silu".into(),
+            time_features: "fourier".into(),
+            fourier_features: 8,
+        }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            steps: 2000,
+            batch_size: 256,
+            optimizer: "adam".into(),
+            lr: 1e-3,
+            weight_decay: 0.0,
+            ema_decay: 0.0,
+            log_every: 100,
+        }
+    }
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig { size: 2000, metrics: vec!["w2".into(), "mmd".into()], grid: "uniform".into() }
+    }
+}

@@ -1,0 +1,110 @@
+//! The rhai layer: experiment scripts load configs, build grids of trials, train, sample with
+//! any solver, evaluate, log rows and read results back. Script errors name the script, line
+//! and column.
+//!
+//! | function | what it does |
+//! |---|---|
+//! | `load_config(path)` | add a TOML layer (path relative to the script) |
+//! | `grid(map)` | the cartesian product of the map's array values, as an array of maps |
+//! | `sweep(name)` | open `<out>/<name>/` |
+//! | `sweep.trial(map)` / `sweep.trial()` | resolve a trial's config (the map is the script layer) |
+//! | `sweep.reference(map)` | add the dataset's finite-sample floor row; returns it |
+//! | `sweep.rows()` | every summary row so far, as maps |
+//! | `sweep.table()` / `sweep.print_table()` | the summary as a text table |
+//! | `trial.train()` | train; returns `#{seconds, loss}` |
+//! | `trial.evaluate(solver, nfe)` / `trial.evaluate(#{solver, nfe, ..params})` | sample, score, add a row; returns it |
+//! | `trial.log(map)` | append a line to the trial's `metrics.jsonl` |
+//! | `trial.id`, `trial.dir`, `trial.config`, `sweep.dir` | properties |
+
+mod api;
+mod values;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use rhai::{Engine, EvalAltResult, Position};
+use thiserror::Error;
+
+use crate::config::Layers;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ScriptError {
+    #[error("cannot read script {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{location}: {message}")]
+    Failed { location: String, message: String },
+}
+
+/// What a script run needs from the command line.
+pub struct Session {
+    pub script: PathBuf,
+    pub layers: Layers,
+    /// Resolve and print each trial's config with sources instead of training (`runner config`).
+    pub dry_run: bool,
+}
+
+/// Shared state of the script functions.
+pub(crate) struct State {
+    pub script: PathBuf,
+    pub layers: Layers,
+    pub dry_run: bool,
+}
+
+impl State {
+    /// `file:line:column` of a position in the script.
+    pub fn location(&self, pos: Position) -> String {
+        match (pos.line(), pos.position()) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.script.display()),
+            (Some(l), None) => format!("{}:{l}", self.script.display()),
+            _ => self.script.display().to_string(),
+        }
+    }
+
+    /// A path named in the script, relative to the script's directory.
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        self.script.parent().map(|d| d.join(p)).unwrap_or_else(|| p.to_path_buf())
+    }
+}
+
+/// Run a script file.
+pub fn run(session: Session) -> Result<(), ScriptError> {
+    let source = std::fs::read_to_string(&session.script)
+        .map_err(|e| ScriptError::Read { path: session.script.clone(), source: e })?;
+    run_source(session, &source)
+}
+
+/// Run script text (`session.script` names it in messages and anchors relative paths).
+pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
+    let state = Rc::new(RefCell::new(State { script: session.script, layers: session.layers, dry_run: session.dry_run }));
+    let mut engine = Engine::new();
+    // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits
+    // generous rather than surprising users mid-sweep.
+    engine.set_max_expr_depths(256, 256);
+    engine.on_print(|s| println!("{s}"));
+    api::register(&mut engine, state.clone());
+    engine.run(source).map_err(|e| failed(&state.borrow(), *e))
+}
+
+fn failed(state: &State, err: EvalAltResult) -> ScriptError {
+    // Errors raised inside a function call carry the call's position; unwrap to the innermost
+    // message, which is ours, and report the outermost position, which is in the script.
+    let location = state.location(err.position());
+    let mut inner = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
+        inner = *e;
+    }
+    let message = match inner {
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        mut other => {
+            other.clear_position();
+            other.to_string()
+        }
+    };
+    ScriptError::Failed { location, message }
+}

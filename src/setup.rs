@@ -1,0 +1,76 @@
+//! The plugins of one resolved config, built once: datasets, schedule, target, coupling.
+//! Every lookup error names the config key and where its value came from.
+
+use std::collections::BTreeMap;
+
+use runner_sdk::{Coupling, Dataset, ParamValue, PluginKind, Schedule, Target};
+
+use crate::config::{ConfigError, PluginParams, Resolved};
+use crate::registry::{self, Entry};
+
+pub struct Setup {
+    pub source: Box<dyn Dataset>,
+    pub data: Box<dyn Dataset>,
+    pub schedule: Box<dyn Schedule>,
+    pub target: Target,
+    pub coupling: Box<dyn Coupling>,
+    pub dim: usize,
+}
+
+impl Setup {
+    pub fn new(resolved: &Resolved) -> Result<Setup, ConfigError> {
+        let c = &resolved.config;
+        let data = build(resolved, crate::data::REGISTRY, PluginKind::Dataset, "data.target", &c.data.target, &c.data.target_params)?;
+        let dim = data.dim();
+        let mut source_params = c.data.source_params.clone();
+        // The standard normal source takes the target's dimension unless told otherwise.
+        if c.data.source == "gaussian" && !source_params.contains_key("dim") {
+            source_params.insert("dim".into(), serde_json::json!(dim));
+        }
+        let source = build(resolved, crate::data::REGISTRY, PluginKind::Dataset, "data.source", &c.data.source, &source_params)?;
+        if source.dim() != dim {
+            return Err(resolved.key_error(
+                "data.source",
+                format!("source `{}` has dimension {} but target `{}` has {dim}", c.data.source, source.dim(), c.data.target),
+            ));
+        }
+        let schedule = build(resolved, crate::schedules::REGISTRY, PluginKind::Schedule, "path.schedule", &c.path.schedule, &c.path.schedule_params)?;
+        let target = Target::from_name(&c.path.target).ok_or_else(|| {
+            resolved.key_error("path.target", format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target))
+        })?;
+        let coupling = build(resolved, crate::couplings::REGISTRY, PluginKind::Coupling, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
+        Ok(Setup { source, data, schedule, target, coupling, dim })
+    }
+}
+
+/// Build plugin `name` from `table`, reporting errors against config key `key`.
+pub fn build<T: ?Sized + 'static>(
+    resolved: &Resolved,
+    table: &[Entry<T>],
+    kind: PluginKind,
+    key: &str,
+    name: &str,
+    params: &PluginParams,
+) -> Result<Box<T>, ConfigError> {
+    let given = plugin_params(params).map_err(|m| resolved.key_error(key, m))?;
+    registry::build(table, kind, name, &given).map_err(|e| resolved.key_error(key, e))
+}
+
+/// Config values (JSON-like) as plugin parameter values.
+pub fn plugin_params(params: &PluginParams) -> Result<BTreeMap<String, ParamValue>, String> {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                serde_json::Value::Bool(b) => ParamValue::Bool(*b),
+                serde_json::Value::String(s) => ParamValue::Str(s.clone()),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => ParamValue::Int(i),
+                    None => ParamValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                other => return Err(format!("parameter `{k}`: unsupported value {other}")),
+            };
+            Ok((k.clone(), value))
+        })
+        .collect()
+}

@@ -1,0 +1,58 @@
+//! The command line as the README shows it: `runner plugins`, `runner config`, errors.
+
+use std::process::Command;
+
+fn runner(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(args)
+        .env("RUNNER_LOG", "warn")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn plugins_lists_every_kind_with_parameters() {
+    let (ok, out, err) = runner(&["plugins"]);
+    assert!(ok, "{err}");
+    for heading in ["schedules:", "couplings:", "targets:", "solvers:", "grids:", "datasets:", "metrics:"] {
+        assert!(out.contains(heading), "no {heading} in\n{out}");
+    }
+    for name in ["cond-ot", "ddpm-linear", "independent", "velocity", "epsilon", "euler", "rk4", "ddim", "uniform", "gmm1d", "moons", "w2", "mmd"] {
+        assert!(out.lines().any(|l| l.split_whitespace().next() == Some(name)), "{name} missing in\n{out}");
+    }
+    // Parameters are listed with their defaults.
+    assert!(out.contains("sigma_min = 0.0001"), "{out}");
+    assert!(out.contains("eta = 0"), "{out}");
+}
+
+#[test]
+fn config_prints_every_key_with_its_source() {
+    let (ok, out, err) = runner(&["config", "--set", "train.lr=0.5"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("train.lr = 0.5") && out.contains("# --set train.lr"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("device = \"flex\"") && l.ends_with("# default")), "{out}");
+}
+
+#[test]
+fn config_of_a_script_shows_each_trial_and_the_files_it_loads() {
+    let (ok, out, err) = runner(&["config", "experiments/sweep.rhai"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("# trial at").count(), 4, "{out}");
+    assert!(out.contains("sweep.toml:15"), "train.steps should come from sweep.toml line 15:\n{out}");
+    assert!(out.contains("script map at"), "{out}");
+}
+
+#[test]
+fn bad_input_fails_with_a_message_that_names_it() {
+    let (ok, _, err) = runner(&["config", "--set", "device"]);
+    assert!(!ok && err.contains("--set device") && err.contains("key=value"), "{err}");
+    let (ok, _, err) = runner(&["no-such-script.rhai"]);
+    assert!(!ok && err.contains("no-such-script.rhai"), "{err}");
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_str().unwrap();
+    let (ok, _, err) = runner(&["experiments/sweep.rhai", "--out", out, "--set", "device=cuda", "--set", "eval.size=100"]);
+    assert!(!ok, "an unknown device must fail");
+    assert!(err.contains("sweep.rhai:") && err.contains("`device`") && err.contains("--set device") && err.contains("cuda"), "{err}");
+}

@@ -1,0 +1,126 @@
+//! The rhai layer: experiments/sweep.rhai runs end to end on tiny settings and writes every
+//! file of the run-directory contract; other API functions and script errors are checked on
+//! small scripts.
+
+use std::path::{Path, PathBuf};
+
+use runner::config::Layers;
+use runner::script::{self, Session};
+use runner::sweep::read_npy;
+
+fn layers(out: &Path, extra: &[&str]) -> Layers {
+    let mut sets = vec![format!("out={:?}", out.display().to_string())];
+    sets.extend(extra.iter().map(|s| s.to_string()));
+    let mut layers = Layers::new();
+    layers.set_args(&sets).unwrap();
+    layers
+}
+
+fn experiments() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
+}
+
+#[test]
+fn the_sweep_experiment_writes_the_run_directory_contract() {
+    let out = tempfile::tempdir().unwrap();
+    // Tiny settings from the top layer: the script itself runs unchanged.
+    let layers = layers(out.path(), &["train.steps=30", "train.log_every=10", "eval.size=300"]);
+    script::run(Session { script: experiments().join("sweep.rhai"), layers, dry_run: false }).unwrap();
+
+    let sweep = out.path().join("sweep");
+    let csv = std::fs::read_to_string(sweep.join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for col in ["dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed", "w2", "mmd", "train_seconds", "sample_seconds"] {
+        assert!(header.contains(&col), "summary.csv lacks column {col}: {header:?}");
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let find = |dataset: &str, method: &str, solver: &str, nfe: &str| {
+        rows.iter().any(|r| r[col("dataset")] == dataset && r[col("method")] == method && r[col("solver")] == solver && r[col("nfe")] == nfe)
+    };
+    for dataset in ["gmm1d", "moons"] {
+        assert!(find(dataset, "reference", "none", "0"), "no reference row for {dataset}");
+        assert!(find(dataset, "ddpm", "ddpm", "1000"));
+        for nfe in ["10", "20", "50", "100"] {
+            assert!(find(dataset, "ddpm", "ddim", nfe), "{dataset} ddim {nfe}");
+        }
+        for (solver, nfe) in [("euler", "2"), ("heun", "100"), ("rk4", "4"), ("rk4", "100")] {
+            assert!(find(dataset, "fm", solver, nfe), "{dataset} {solver} {nfe}");
+        }
+    }
+    // 2 references + 2 × (5 DDPM rows + 17 flow-matching rows).
+    assert_eq!(rows.len(), 2 + 2 * (5 + 17));
+    for r in &rows {
+        let w2: f64 = r[col("w2")].parse().unwrap();
+        assert!(w2.is_finite() && w2 >= 0.0, "{r:?}");
+    }
+
+    let trials: Vec<PathBuf> = std::fs::read_dir(&sweep).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(trials.len(), 4, "{trials:?}");
+    for dir in trials {
+        for file in ["config.toml", "run.json", "metrics.jsonl"] {
+            assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
+        }
+        let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run["status"], "evaluated");
+        let config: runner::config::RunnerConfig = toml::from_str(&std::fs::read_to_string(dir.join("config.toml")).unwrap()).unwrap();
+        assert_eq!(config.train.steps, 30);
+        let dim = if config.data.target == "gmm1d" { 1 } else { 2 };
+        let npy = if config.method == "ddpm" { "samples-ddim-10.npy" } else { "samples-rk4-100.npy" };
+        let (_, shape) = read_npy(&dir.join(npy)).unwrap();
+        assert_eq!(shape, [300, dim]);
+        let log = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(events.iter().filter(|e| e["event"] == "train").count(), 3);
+        assert!(events.iter().any(|e| e["event"] == "sample" && e["w2"].is_number()));
+    }
+}
+
+#[test]
+fn a_dry_run_resolves_every_trial_and_writes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let layers = layers(out.path(), &[]);
+    script::run(Session { script: experiments().join("sweep.rhai"), layers, dry_run: true }).unwrap();
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn grid_rows_log_and_properties_work_from_a_script() {
+    let out = tempfile::tempdir().unwrap();
+    let script = r#"
+        let s = sweep("small");
+        let g = grid(#{ seed: [1, 2], "path.schedule": "cond-ot", "train.steps": [5, 6] });
+        if g.len() != 4 { throw `grid has ${g.len()} maps`; }
+        let t = s.trial(g[3] + #{ "eval.size": 64, "data.target": "moons" });
+        if t.config.train.steps != 6 || t.config.seed != 2 { throw "grid order"; }
+        t.train();
+        t.log(#{ event: "note", value: 1.5 });
+        let row = t.evaluate(#{ solver: "ddim", nfe: 4, eta: 0.5 });
+        if row.nfe != 4 || row.solver != "ddim-eta0.5" { throw `row ${row}`; }
+        if s.rows().len() != 1 || s.rows()[0].w2 != row.w2 { throw "rows"; }
+        if !s.table().contains("moons") { throw "table"; }
+        if t.id == "" || t.dir == "" || s.dir == "" { throw "properties"; }
+    "#;
+    let session = Session { script: PathBuf::from("small.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    script::run_source(session, script).unwrap();
+    let trial_dir = std::fs::read_dir(out.path().join("small")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
+    assert!(log.lines().any(|l| l.contains("\"note\"") && l.contains("1.5")), "{log}");
+    assert!(trial_dir.join("samples-ddim-4-eta0.5.npy").is_file());
+}
+
+#[test]
+fn script_errors_name_the_line_column_and_the_config_key() {
+    let out = tempfile::tempdir().unwrap();
+    let script = "let s = sweep(\"bad\");\n\nlet t = s.trial(#{ \"path.schedule\": \"nope\" });\n";
+    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    let err = script::run_source(session, script).unwrap_err().to_string();
+    assert!(err.starts_with("bad.rhai:3:"), "{err}");
+    assert!(err.contains("path.schedule") && err.contains("nope") && err.contains("cond-ot"), "{err}");
+    assert!(err.contains("script map at bad.rhai:3"), "{err}");
+
+    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);").unwrap_err().to_string();
+    assert!(err.starts_with("bad.rhai:3:") && err.contains("train() before evaluate()"), "{err}");
+}
