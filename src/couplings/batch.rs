@@ -9,7 +9,7 @@ pub fn batch_size(coupling: &str, source: &[f32], target: &[f32], dim: usize) ->
     if dim == 0 {
         return Err(invalid("the dimension must be at least 1".into()));
     }
-    if source.len() % dim != 0 || target.len() % dim != 0 {
+    if !source.len().is_multiple_of(dim) || !target.len().is_multiple_of(dim) {
         return Err(invalid(format!(
             "buffers of {} and {} values are not whole {dim}-dimensional rows",
             source.len(),

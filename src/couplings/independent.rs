@@ -42,7 +42,7 @@ mod tests {
         let target: Vec<f32> = (0..30).map(|v| -(v as f32)).collect();
         let p = Independent.pair(&source, &target, 3).unwrap();
         assert_eq!(p.len(), 10);
-        let mut seen = vec![false; 10];
+        let mut seen = [false; 10];
         for &j in &p {
             assert!(!seen[j], "{j} appears twice in {p:?}");
             seen[j] = true;

@@ -33,7 +33,7 @@ pub fn count(which: &'static str, buf: &[f32], dim: usize) -> Result<usize, Poin
     if dim == 0 {
         return Err(PointsError::ZeroDim);
     }
-    if buf.len() % dim != 0 {
+    if !buf.len().is_multiple_of(dim) {
         return Err(PointsError::Ragged { which, len: buf.len(), dim });
     }
     if buf.is_empty() {

@@ -4,10 +4,9 @@
 //! standard deviation). η = 0 is deterministic (the first-order solver of the probability-flow
 //! ODE in log-SNR time); η = 1 has DDPM's marginals.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, Target};
+use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind};
 
-use super::lincomb_nonzero;
-use super::posterior::Transition;
+use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
 
 const NAME: &str = "ddim";
@@ -51,18 +50,7 @@ impl Solver for Ddim {
         // α_s·x̂1 + on_eps·(x − α_t·x̂1)/σ_t, written as one combination of x and x̂1.
         let on_x = on_eps / tr.sigma_t;
         let on_x1 = tr.alpha_s - on_eps * tr.alpha_t / tr.sigma_t;
-        let x1 = f.predict(x, t, Target::Data)?;
-        let result = if noise > 0.0 {
-            f.noise_like(x).and_then(|z| {
-                let next = lincomb_nonzero(f, &[(on_x, x), (on_x1, x1), (noise, z)]);
-                f.release(z);
-                next
-            })
-        } else {
-            lincomb_nonzero(f, &[(on_x, x), (on_x1, x1)])
-        };
-        f.release(x1);
-        result
+        denoising_step(f, x, t, on_x, on_x1, noise)
     }
 }
 

@@ -6,10 +6,9 @@
 //! As in Ho et al.'s Algorithm 2, the step that lands on the data (σ_s = 0) adds no noise, with
 //! either variance.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, Target};
+use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind};
 
-use super::lincomb_nonzero;
-use super::posterior::Transition;
+use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
 
 const NAME: &str = "ddpm";
@@ -60,18 +59,7 @@ impl Solver for Ddpm {
             Variance::Small => tr.posterior_variance(),
             Variance::Large => tr.sigma2_ts,
         };
-        let x1 = f.predict(x, t, Target::Data)?;
-        let result = if variance > 0.0 {
-            f.noise_like(x).and_then(|z| {
-                let next = lincomb_nonzero(f, &[(on_x, x), (on_x1, x1), (variance.sqrt(), z)]);
-                f.release(z);
-                next
-            })
-        } else {
-            lincomb_nonzero(f, &[(on_x, x), (on_x1, x1)])
-        };
-        f.release(x1);
-        result
+        denoising_step(f, x, t, on_x, on_x1, variance.sqrt())
     }
 }
 

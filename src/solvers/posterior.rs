@@ -6,7 +6,9 @@
 //! q(x_s | x_t, x1) = N(μ, v) with μ = (α_ts·σ_s²/σ_t²)·x_t + (α_s·σ²_ts/σ_t²)·x1 and
 //! v = σ²_ts·σ_s²/σ_t². On a discrete DDPM schedule these are DDPM's posterior mean and β̃.
 
-use runner_sdk::{Dynamics, PluginError};
+use runner_sdk::{Dynamics, Handle, PluginError, Target};
+
+use super::lincomb_nonzero;
 
 /// Relative slack for σ²_ts below zero that is only round-off (t and s very close, or σ_s = 0).
 const ROUND_OFF: f64 = 1e-12;
@@ -67,4 +69,22 @@ impl Transition {
     pub fn posterior_variance(&self) -> f64 {
         self.sigma2_ts * self.sigma_s * self.sigma_s / (self.sigma_t * self.sigma_t)
     }
+}
+
+/// One diffusion-sampler step from `x` at t: a single model evaluation x̂1, then
+/// `on_x·x + on_x1·x̂1 + std·z` with fresh noise z when `std > 0`. DDPM and DDIM differ only in
+/// the three coefficients.
+pub fn denoising_step(f: &mut dyn Dynamics, x: Handle, t: f64, on_x: f64, on_x1: f64, std: f64) -> Result<Handle, PluginError> {
+    let x1 = f.predict(x, t, Target::Data)?;
+    let result = if std > 0.0 {
+        f.noise_like(x).and_then(|z| {
+            let next = lincomb_nonzero(f, &[(on_x, x), (on_x1, x1), (std, z)]);
+            f.release(z);
+            next
+        })
+    } else {
+        lincomb_nonzero(f, &[(on_x, x), (on_x1, x1)])
+    };
+    f.release(x1);
+    result
 }

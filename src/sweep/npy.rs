@@ -6,7 +6,7 @@ use std::path::Path;
 const MAGIC: &[u8] = b"\x93NUMPY";
 
 pub fn write(path: &Path, data: &[f32], dim: usize) -> io::Result<()> {
-    let n = if dim == 0 { 0 } else { data.len() / dim };
+    let n = data.len().checked_div(dim).unwrap_or(0);
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {dim}), }}");
     // The header is padded with spaces and a newline so that the data starts 64-byte aligned.
     let unpadded = MAGIC.len() + 2 + 2 + header.len() + 1;
