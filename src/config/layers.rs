@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use figment::value::{Dict, Map, Value};
+use figment::value::{Dict, Map, Num, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 
 use super::{ConfigError, RunnerConfig};
@@ -317,9 +317,10 @@ fn render(v: &Value) -> String {
         Value::Dict(_, d) => {
             format!("{{ {} }}", d.iter().map(|(k, v)| format!("{k} = {}", render(v))).collect::<Vec<_>>().join(", "))
         }
-        Value::Num(_, n) => match n.to_f64() {
-            Some(f) if n.to_i128().is_none() => format!("{f:?}"),
-            _ => n.to_i128().map(|i| i.to_string()).unwrap_or_default(),
+        Value::Num(_, n) => match n {
+            Num::F32(f) => format!("{f:?}"),
+            Num::F64(f) => format!("{f:?}"),
+            n => n.to_i128().map(|i| i.to_string()).or_else(|| n.to_u128().map(|u| u.to_string())).unwrap_or_default(),
         },
         Value::Bool(_, b) => b.to_string(),
         Value::Char(_, c) => format!("{c:?}"),

@@ -33,6 +33,8 @@ fn config_prints_every_key_with_its_source() {
     assert!(ok, "{err}");
     assert!(out.contains("train.lr = 0.5") && out.contains("# --set train.lr"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("device = \"flex\"") && l.ends_with("# default")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("train.steps = 2000 ") && l.ends_with("# default")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("seed = 0 ")), "{out}");
 }
 
 #[test]
