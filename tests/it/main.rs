@@ -3,7 +3,9 @@
 mod cli;
 mod config;
 mod data;
+mod grids;
 mod metrics;
+mod oracle;
 mod readme;
 mod schedules;
 mod solvers;
