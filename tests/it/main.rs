@@ -7,6 +7,7 @@ mod grids;
 mod metrics;
 mod oracle;
 mod readme;
+mod sampling;
 mod schedules;
 mod solvers;
 mod script;
