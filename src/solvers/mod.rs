@@ -9,8 +9,10 @@ use runner_sdk::{Dynamics, Handle, PluginError, Solver};
 
 use crate::registry::Entry;
 
+pub mod controller;
 pub mod ddim;
 pub mod ddpm;
+pub mod embedded;
 pub mod integrate;
 pub mod posterior;
 pub mod runge_kutta;
@@ -25,6 +27,9 @@ pub static REGISTRY: &[Entry<dyn Solver>] = &[
     runge_kutta::HEUN_ENTRY,
     runge_kutta::RALSTON_ENTRY,
     runge_kutta::RK4_ENTRY,
+    embedded::BOSH3_ENTRY,
+    embedded::DOPRI5_ENTRY,
+    embedded::TSIT5_ENTRY,
     ddpm::ENTRY,
     ddim::ENTRY,
 ];

@@ -11,7 +11,8 @@ use rand_distr::StandardNormal;
 use runner::registry::build;
 use runner::schedules::discrete_beta::linear_betas;
 use runner::sdk::{
-    Coefficients, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, Solver, SolverKind, Target,
+    Coefficients, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, Solver, SolverKind, StepContext,
+    Target,
 };
 use runner::solvers::{integrate, steps_for_nfe, SolveError, VectorDynamics, REGISTRY};
 use runner::{grids, schedules};
@@ -123,8 +124,10 @@ fn nfe_is_steps_times_evals_per_step_and_every_call_reaches_the_model() {
             // Ends before t = 1, where a data model says nothing about the velocity (σ = 0).
             let times = uniform(steps, 0.0, 0.99, path.as_ref());
             let out = integrate(s.as_ref(), &mut f, x0, &times, false).unwrap();
-            assert_eq!(out.steps, steps, "{name}");
-            assert_eq!(out.nfe, steps * s.evals_per_step(), "{name} at {steps} steps");
+            if s.step_control().is_none() {
+                assert_eq!(out.steps, steps, "{name}");
+                assert_eq!(out.nfe, s.nfe(steps), "{name} at {steps} steps");
+            }
             assert_eq!(f.model_calls(), out.nfe, "{name}: NFE must be model calls, not declared");
             assert!(out.trajectory.is_empty());
             // Nothing leaked, nothing released twice, the caller's start untouched.
@@ -190,7 +193,7 @@ fn model_failures_surface_as_step_errors_with_their_cause() {
     // ODE mode has no path, so the diffusion samplers cannot get their coefficients and a data
     // prediction is refused; both must come back as errors naming the step.
     for (name, s) in every_solver() {
-        if let SolverKind::Ode { .. } = s.kind() {
+        if let SolverKind::Ode { .. } | SolverKind::Adaptive { .. } = s.kind() {
             continue;
         }
         let mut f = VectorDynamics::ode(logistic_velocity, 0);
@@ -209,7 +212,14 @@ fn model_failures_surface_as_step_errors_with_their_cause() {
 fn steps_for_nfe_refuses_non_multiples_naming_the_solver() {
     for (name, s) in every_solver() {
         let per = s.evals_per_step();
-        assert_eq!(steps_for_nfe(name, s.as_ref(), 3 * per).unwrap(), 3);
+        if s.step_control().is_some() {
+            // Adaptive solvers choose their own steps: any NFE maps to the one interval.
+            for nfe in [0, 1, 7, 1000] {
+                assert_eq!(steps_for_nfe(name, s.as_ref(), nfe).unwrap(), 1, "{name}");
+            }
+            continue;
+        }
+        assert_eq!(steps_for_nfe(name, s.as_ref(), s.nfe(3)).unwrap(), 3, "{name}");
         let mut bad = vec![0];
         if per > 1 {
             bad.push(per + 1);
@@ -296,7 +306,8 @@ fn ddpm_steps_on_ddpm_linear_are_ho_et_al_algorithm_2() {
             let mut inner = VectorDynamics::new(path.clone(), Target::Epsilon, eps_model, 11);
             let xh = inner.insert(x.clone());
             let mut f = KeepNoise { inner: &mut inner, noise: Vec::new() };
-            let out = s.step(&mut f, xh, times[k], times[k + 1]).unwrap();
+            let mut ctx = StepContext::new(&times[k..k + 2]);
+            let out = s.step(&mut f, &mut ctx, xh, times[k], times[k + 1]).unwrap();
             let noise = f.noise;
             let got = inner.get(out).unwrap();
 
@@ -337,7 +348,7 @@ fn sample_gaussian(solver: &dyn Solver, path_name: &str, steps: usize, t_end: f6
     let x0 = f.insert(start.clone());
     let times = uniform(steps, 0.0, t_end, path.as_ref());
     let out = integrate(solver, &mut f, x0, &times, false).unwrap();
-    assert_eq!(out.nfe, steps * solver.evals_per_step());
+    assert_eq!(out.nfe, solver.nfe(steps));
     (start, f.take(out.x).unwrap())
 }
 
