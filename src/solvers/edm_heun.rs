@@ -44,7 +44,7 @@ impl Solver for EdmHeun {
             f.release(x1);
             return out;
         }
-        if !(tr.alpha_t > 0.0) {
+        if tr.alpha_t.is_nan() || tr.alpha_t <= 0.0 {
             return Err(PluginError::Invalid {
                 plugin: NAME.to_string(),
                 message: format!("needs α > 0 where a step starts (σ/α finite), got α({t}) = {}; start the grid later", tr.alpha_t),
