@@ -4,7 +4,7 @@
 //! standard deviation). η = 0 is deterministic (the first-order solver of the probability-flow
 //! ODE in log-SNR time); η = 1 has DDPM's marginals.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind};
+use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext};
 
 use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
@@ -43,7 +43,7 @@ impl Solver for Ddim {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let noise = self.eta * tr.posterior_variance().sqrt();
         let on_eps = (tr.sigma_s * tr.sigma_s - noise * noise).max(0.0).sqrt();

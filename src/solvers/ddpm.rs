@@ -6,7 +6,7 @@
 //! As in Ho et al.'s Algorithm 2, the step that lands on the data (σ_s = 0) adds no noise, with
 //! either variance.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind};
+use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext};
 
 use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
@@ -51,7 +51,7 @@ impl Solver for Ddpm {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let (on_x, on_x1) = tr.posterior_mean();
         let variance = match self.variance {

@@ -1,11 +1,19 @@
-//! THE integration loop (DESIGN.md §2). Solvers advance one step; this loop owns the time grid,
-//! counts model evaluations, manages the handles of intermediate states and stops on a
+//! THE integration loop (DESIGN.md §2). Solvers advance one step; this loop owns the time grid
+//! and, for adaptive solvers, the step-size controller; it counts model evaluations, manages
+//! the handles of intermediate states and of the solvers' [`StepContext`], and stops on a
 //! non-finite state. There is no other loop over time in the crate.
+//!
+//! NFE and adaptive solvers: an adaptive solver chooses its own steps, so a requested NFE does
+//! not determine them. [`steps_for_nfe`] accepts any NFE for it and answers 1 (one grid interval:
+//! the controller integrates from the first to the last grid time); the NFE reported in
+//! [`Integration`] is what the solve actually used, and `accepted`/`rejected` say how it went.
 
 use std::cmp::Ordering;
 
-use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, Target};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, StepContext, StepControl, Target};
 use thiserror::Error;
+
+use super::controller::{self, Controller, MIN_RELATIVE_STEP};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -25,10 +33,22 @@ pub enum SolveError {
     #[error("the state became non-finite at t = {t}, after step {step}")]
     NonFinite { t: f64, step: usize },
     #[error(
-        "solver `{solver}` takes {evals_per_step} model evaluation(s) per step; \
-         NFE {nfe} is not a positive multiple of {evals_per_step}"
+        "solver `{solver}` cannot spend exactly NFE {nfe} ({evals_per_step} model evaluation(s) per step); \
+         the nearest reachable NFE are {below} and {above}"
     )]
-    NfeNotMultiple { solver: String, nfe: usize, evals_per_step: usize },
+    NfeUnreachable { solver: String, nfe: usize, evals_per_step: usize, below: usize, above: usize },
+    #[error("the adaptive solver gave no error estimate for its step at t = {t}")]
+    NoErrorEstimate { t: f64 },
+    #[error(
+        "the step size collapsed to {h:e} at t = {t} after {attempts} attempts \
+         (non-finite or too stiff a vector field for rtol/atol)"
+    )]
+    StepSizeCollapsed { t: f64, h: f64, attempts: usize },
+    #[error(
+        "the adaptive solver reached max_steps = {max_steps} at t = {t} before t = {t_end} \
+         ({accepted} accepted, {rejected} rejected); raise max_steps or set partial"
+    )]
+    MaxSteps { max_steps: usize, t: f64, t_end: f64, accepted: usize, rejected: usize },
 }
 
 /// The result of [`integrate`].
@@ -36,15 +56,24 @@ pub enum SolveError {
 pub struct Integration {
     /// The final state, owned by the caller.
     pub x: Handle,
+    /// The time `x` is at: the grid's last time unless an adaptive solve stopped at max_steps
+    /// with `partial`.
+    pub t: f64,
     /// Model evaluations actually made (`predict` calls), counted by the loop itself.
     pub nfe: usize,
+    /// Accepted steps (for fixed-step solvers, the grid's intervals).
     pub steps: usize,
-    /// With `record`: (time, state) at every grid time, starting with the caller's `x0` and
-    /// ending with `x`. These handles belong to the caller; empty without `record`.
+    /// Steps an adaptive controller accepted (= `steps`) and rejected (0 for fixed steps).
+    pub accepted: usize,
+    pub rejected: usize,
+    /// With `record`: (time, state) at every grid time reached, starting with the caller's `x0`
+    /// and ending with `x`. These handles belong to the caller; empty without `record`.
     pub trajectory: Vec<(f64, Handle)>,
 }
 
-/// Integrate from `x0` at `times[0]` through every time of `times` with `solver`.
+/// Integrate from `x0` at `times[0]` through every time of `times` with `solver`. A fixed-step
+/// solver steps from grid time to grid time; an adaptive one chooses its steps and lands
+/// exactly on every grid time (where `record` records).
 ///
 /// Intermediate states are released as soon as the next one exists (unless recorded); the
 /// caller's `x0` is never released. On an error every handle the loop still holds is released
@@ -58,45 +87,201 @@ pub fn integrate(
 ) -> Result<Integration, SolveError> {
     check_times(times)?;
     let mut f = Counting { inner: f, predictions: 0 };
-    let mut trajectory = if record { vec![(times[0], x0)] } else { Vec::new() };
-    let mut x = x0;
-    for (step, w) in times.windows(2).enumerate() {
-        let (t, t_next) = (w[0], w[1]);
-        let outcome = solver.step(&mut f, x, t, t_next).and_then(|next| match f.is_finite(next) {
-            Ok(finite) => Ok((next, finite)),
-            Err(e) => {
-                f.release(next);
-                Err(e)
-            }
-        });
-        let (next, finite) = match outcome {
-            Ok(o) => o,
-            Err(source) => {
-                abandon(&mut f, x0, x, &trajectory);
-                return Err(SolveError::Step { step, t, t_next, source });
-            }
-        };
-        if record {
-            trajectory.push((t_next, next));
-        } else if x != x0 && x != next {
-            f.release(x);
+    let mut ctx = StepContext::new(times);
+    let mut run = Run { x0, x: x0, x_kept: true, record, trajectory: Vec::new() };
+    if record {
+        run.trajectory.push((times[0], x0));
+    }
+    let outcome = match solver.step_control() {
+        None => run.fixed(solver, &mut f, &mut ctx),
+        Some(control) => run.adaptive(solver, &mut f, &mut ctx, control),
+    };
+    ctx.release_all(&mut f);
+    match outcome {
+        Ok(mut out) => {
+            out.nfe = f.predictions;
+            Ok(out)
         }
-        x = next;
-        if !finite {
-            abandon(&mut f, x0, x, &trajectory);
-            return Err(SolveError::NonFinite { t: t_next, step });
+        Err(e) => {
+            run.abandon(&mut f);
+            Err(e)
         }
     }
-    Ok(Integration { x, nfe: f.predictions, steps: times.len() - 1, trajectory })
 }
 
-/// The number of steps that spends exactly `nfe` model evaluations with `solver`.
+/// The number of steps that spends exactly `nfe` model evaluations with `solver` (for an
+/// adaptive solver: 1, whatever the NFE; see the module documentation).
 pub fn steps_for_nfe(solver_name: &str, solver: &dyn Solver, nfe: usize) -> Result<usize, SolveError> {
-    let per_step = solver.evals_per_step();
-    if nfe == 0 || per_step == 0 || !nfe.is_multiple_of(per_step) {
-        return Err(SolveError::NfeNotMultiple { solver: solver_name.to_string(), nfe, evals_per_step: per_step });
+    if solver.step_control().is_some() {
+        return Ok(1);
     }
-    Ok(nfe / per_step)
+    let per_step = solver.evals_per_step().max(1);
+    // nfe(steps) grows with steps, so the first number of steps that reaches `nfe` decides.
+    let mut steps = 1;
+    while solver.nfe(steps) < nfe && steps <= nfe {
+        steps += 1;
+    }
+    if nfe > 0 && solver.nfe(steps) == nfe {
+        return Ok(steps);
+    }
+    Err(SolveError::NfeUnreachable {
+        solver: solver_name.to_string(),
+        nfe,
+        evals_per_step: per_step,
+        below: if steps > 1 { solver.nfe(steps - 1) } else { 0 },
+        above: solver.nfe(steps),
+    })
+}
+
+/// The states one integration holds, so that every exit path releases the right ones.
+struct Run {
+    x0: Handle,
+    x: Handle,
+    /// Whether `x` belongs to the caller (it is `x0` or recorded) and must not be released.
+    x_kept: bool,
+    record: bool,
+    trajectory: Vec<(f64, Handle)>,
+}
+
+impl Run {
+    fn fixed(&mut self, solver: &dyn Solver, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>) -> Result<Integration, SolveError> {
+        let times = ctx.grid;
+        for (step, w) in times.windows(2).enumerate() {
+            let (t, t_next) = (w[0], w[1]);
+            ctx.index = step;
+            let next = solver.step(f, ctx, self.x, t, t_next).map_err(|source| SolveError::Step { step, t, t_next, source })?;
+            self.advance(f, next);
+            let finite = f.is_finite(next).map_err(|source| SolveError::Step { step, t, t_next, source })?;
+            if !finite {
+                return Err(SolveError::NonFinite { t: t_next, step });
+            }
+            self.reached(t_next);
+        }
+        let steps = times.len() - 1;
+        Ok(self.result(*times.last().unwrap(), steps, 0))
+    }
+
+    fn adaptive(
+        &mut self,
+        solver: &dyn Solver,
+        f: &mut dyn Dynamics,
+        ctx: &mut StepContext<'_>,
+        control: StepControl,
+    ) -> Result<Integration, SolveError> {
+        let times = ctx.grid;
+        let (t_start, t_end) = (times[0], *times.last().unwrap());
+        let span = t_end - t_start;
+        let at_start = |source| SolveError::Step { step: 0, t: t_start, t_next: t_end, source };
+        // A zero state to measure RMS norms against; kept in the context's history is not
+        // possible (it is no prediction), so it is released below on every path.
+        let zero = f.lincomb(&[(0.0, self.x0)]).map_err(at_start)?;
+        let result = (|| {
+            let h = if control.initial_step > 0.0 {
+                control.initial_step.min(span)
+            } else {
+                let v0 = f.predict(self.x0, t_start, Target::Velocity).map_err(at_start)?;
+                // FSAL methods reuse it as their first stage.
+                ctx.remember(t_start, Target::Velocity, v0);
+                controller::initial_step(f, &control, self.x0, v0, zero, t_start, span).map_err(at_start)?
+            };
+            let mut k = Controller { control, h };
+            let (mut accepted, mut rejected) = (0, 0);
+            let mut t = t_start;
+            let mut x_rms = controller::rms(f, self.x, zero).map_err(at_start)?;
+            for index in 0..times.len() - 1 {
+                ctx.index = index;
+                let target = times[index + 1];
+                while t < target {
+                    let attempts = accepted + rejected;
+                    if attempts >= control.max_steps {
+                        if control.partial {
+                            if self.record && !self.x_kept {
+                                self.trajectory.push((t, self.x));
+                                self.x_kept = true;
+                            }
+                            return Ok(self.result(t, accepted, rejected));
+                        }
+                        return Err(SolveError::MaxSteps { max_steps: control.max_steps, t, t_end, accepted, rejected });
+                    }
+                    let t_next = if t + k.h >= target { target } else { t + k.h };
+                    let failed = |source| SolveError::Step { step: attempts, t, t_next, source };
+                    let next = solver.step(f, ctx, self.x, t, t_next).map_err(failed)?;
+                    let judged = (|| {
+                        let err = ctx.take_error_estimate().ok_or(SolveError::NoErrorEstimate { t })?;
+                        let err_rms = controller::rms(f, err, zero);
+                        f.release(err);
+                        let x_new_rms = controller::rms(f, next, zero).map_err(failed)?;
+                        let error = controller::scaled_error(&control, err_rms.map_err(failed)?, x_rms, x_new_rms);
+                        Ok((error, x_new_rms))
+                    })();
+                    let (error, x_new_rms) = match judged {
+                        Ok(v) => v,
+                        Err(e) => {
+                            f.release(next);
+                            return Err(e);
+                        }
+                    };
+                    if k.judge(t_next - t, error).accept {
+                        self.advance(f, next);
+                        t = t_next;
+                        x_rms = x_new_rms;
+                        accepted += 1;
+                    } else {
+                        f.release(next);
+                        rejected += 1;
+                        if k.h < MIN_RELATIVE_STEP * span {
+                            return Err(SolveError::StepSizeCollapsed { t, h: k.h, attempts: attempts + 1 });
+                        }
+                    }
+                }
+                self.reached(target);
+            }
+            Ok(self.result(t_end, accepted, rejected))
+        })();
+        f.release(zero);
+        result
+    }
+
+    /// `next` replaces the current state, which is released unless the caller owns it.
+    fn advance(&mut self, f: &mut dyn Dynamics, next: Handle) {
+        if !self.x_kept && self.x != next {
+            f.release(self.x);
+        }
+        self.x = next;
+        self.x_kept = false;
+    }
+
+    /// The state is at grid time `t`: record it on request.
+    fn reached(&mut self, t: f64) {
+        if self.record {
+            self.trajectory.push((t, self.x));
+            self.x_kept = true;
+        }
+    }
+
+    fn result(&mut self, t: f64, accepted: usize, rejected: usize) -> Integration {
+        Integration {
+            x: self.x,
+            t,
+            nfe: 0,
+            steps: accepted,
+            accepted,
+            rejected,
+            trajectory: std::mem::take(&mut self.trajectory),
+        }
+    }
+
+    /// Release what an aborted integration holds: the current state and the recorded ones, never
+    /// the caller's `x0`.
+    fn abandon(&mut self, f: &mut dyn Dynamics) {
+        let mut held: Vec<Handle> = self.trajectory.iter().map(|&(_, h)| h).collect();
+        held.push(self.x);
+        held.sort_unstable();
+        held.dedup();
+        for h in held.into_iter().filter(|&h| h != self.x0) {
+            f.release(h);
+        }
+    }
 }
 
 fn check_times(times: &[f64]) -> Result<(), SolveError> {
@@ -110,18 +295,6 @@ fn check_times(times: &[f64]) -> Result<(), SolveError> {
         }
     }
     Ok(())
-}
-
-/// Release what an aborted integration holds: the current state and the recorded ones, never
-/// the caller's `x0`.
-fn abandon(f: &mut dyn Dynamics, x0: Handle, x: Handle, trajectory: &[(f64, Handle)]) {
-    let mut held: Vec<Handle> = trajectory.iter().map(|&(_, h)| h).collect();
-    held.push(x);
-    held.sort_unstable();
-    held.dedup();
-    for h in held.into_iter().filter(|&h| h != x0) {
-        f.release(h);
-    }
 }
 
 /// Counts `predict` calls, so that the reported NFE is measured, not declared.

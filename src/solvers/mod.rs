@@ -9,11 +9,19 @@ use runner_sdk::{Dynamics, Handle, PluginError, Solver};
 
 use crate::registry::Entry;
 
+pub mod controller;
 pub mod ddim;
 pub mod ddpm;
+pub mod dpmpp_2m;
+pub mod edm_heun;
+pub mod embedded;
+pub mod euler_ancestral;
+pub mod euler_maruyama;
 pub mod integrate;
 pub mod posterior;
+pub mod reverse_sde;
 pub mod runge_kutta;
+pub mod sde_heun;
 pub mod vector;
 
 pub use integrate::{integrate, steps_for_nfe, Integration, SolveError};
@@ -25,8 +33,16 @@ pub static REGISTRY: &[Entry<dyn Solver>] = &[
     runge_kutta::HEUN_ENTRY,
     runge_kutta::RALSTON_ENTRY,
     runge_kutta::RK4_ENTRY,
+    embedded::BOSH3_ENTRY,
+    embedded::DOPRI5_ENTRY,
+    embedded::TSIT5_ENTRY,
     ddpm::ENTRY,
     ddim::ENTRY,
+    euler_maruyama::ENTRY,
+    sde_heun::ENTRY,
+    euler_ancestral::ENTRY,
+    dpmpp_2m::ENTRY,
+    edm_heun::ENTRY,
 ];
 
 /// `f.lincomb` without the terms whose coefficient is zero (unless all are), so that a

@@ -11,7 +11,8 @@ use rand_distr::StandardNormal;
 use runner::registry::build;
 use runner::schedules::discrete_beta::linear_betas;
 use runner::sdk::{
-    Coefficients, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, Solver, SolverKind, Target,
+    Coefficients, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, Solver, SolverKind, StepContext,
+    Target,
 };
 use runner::solvers::{integrate, steps_for_nfe, SolveError, VectorDynamics, REGISTRY};
 use runner::{grids, schedules};
@@ -120,11 +121,14 @@ fn nfe_is_steps_times_evals_per_step_and_every_call_reaches_the_model() {
             let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), 3.0, 0.5), 1);
             let start = standard_normal(16, 2);
             let x0 = f.insert(start.clone());
-            // Ends before t = 1, where a data model says nothing about the velocity (σ = 0).
-            let times = uniform(steps, 0.0, 0.99, path.as_ref());
+            // Ends before t = 1, where a data model says nothing about the velocity (σ = 0), and
+            // starts after 0, where σ/α is infinite (edm-heun needs it finite).
+            let times = uniform(steps, 0.01, 0.99, path.as_ref());
             let out = integrate(s.as_ref(), &mut f, x0, &times, false).unwrap();
-            assert_eq!(out.steps, steps, "{name}");
-            assert_eq!(out.nfe, steps * s.evals_per_step(), "{name} at {steps} steps");
+            if s.step_control().is_none() {
+                assert_eq!(out.steps, steps, "{name}");
+                assert_eq!(out.nfe, s.nfe(steps), "{name} at {steps} steps");
+            }
             assert_eq!(f.model_calls(), out.nfe, "{name}: NFE must be model calls, not declared");
             assert!(out.trajectory.is_empty());
             // Nothing leaked, nothing released twice, the caller's start untouched.
@@ -141,7 +145,7 @@ fn recorded_trajectories_hold_every_grid_time_from_the_start() {
     for (name, s) in every_solver() {
         let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), 3.0, 0.5), 1);
         let x0 = f.insert(standard_normal(8, 3));
-        let times = uniform(6, 0.0, 0.9, path.as_ref());
+        let times = uniform(6, 0.01, 0.9, path.as_ref());
         let out = integrate(s.as_ref(), &mut f, x0, &times, true).unwrap();
         let recorded: Vec<f64> = out.trajectory.iter().map(|&(t, _)| t).collect();
         assert_eq!(recorded, times, "{name}");
@@ -190,7 +194,7 @@ fn model_failures_surface_as_step_errors_with_their_cause() {
     // ODE mode has no path, so the diffusion samplers cannot get their coefficients and a data
     // prediction is refused; both must come back as errors naming the step.
     for (name, s) in every_solver() {
-        if let SolverKind::Ode { .. } = s.kind() {
+        if let SolverKind::Ode { .. } | SolverKind::Adaptive { .. } = s.kind() {
             continue;
         }
         let mut f = VectorDynamics::ode(logistic_velocity, 0);
@@ -209,11 +213,16 @@ fn model_failures_surface_as_step_errors_with_their_cause() {
 fn steps_for_nfe_refuses_non_multiples_naming_the_solver() {
     for (name, s) in every_solver() {
         let per = s.evals_per_step();
-        assert_eq!(steps_for_nfe(name, s.as_ref(), 3 * per).unwrap(), 3);
-        let mut bad = vec![0];
-        if per > 1 {
-            bad.push(per + 1);
+        if s.step_control().is_some() {
+            // Adaptive solvers choose their own steps: any NFE maps to the one interval.
+            for nfe in [0, 1, 7, 1000] {
+                assert_eq!(steps_for_nfe(name, s.as_ref(), nfe).unwrap(), 1, "{name}");
+            }
+            continue;
         }
+        assert_eq!(steps_for_nfe(name, s.as_ref(), s.nfe(3)).unwrap(), 3, "{name}");
+        // The NFE no number of steps spends (0 always; with 2 evaluations a step, odd or even).
+        let bad: Vec<usize> = (0..=4 * per).filter(|&n| (1..=n).all(|k| s.nfe(k) != n)).take(2).collect();
         for nfe in bad {
             let err = steps_for_nfe(name, s.as_ref(), nfe).unwrap_err().to_string();
             assert!(
@@ -296,7 +305,8 @@ fn ddpm_steps_on_ddpm_linear_are_ho_et_al_algorithm_2() {
             let mut inner = VectorDynamics::new(path.clone(), Target::Epsilon, eps_model, 11);
             let xh = inner.insert(x.clone());
             let mut f = KeepNoise { inner: &mut inner, noise: Vec::new() };
-            let out = s.step(&mut f, xh, times[k], times[k + 1]).unwrap();
+            let mut ctx = StepContext::new(&times[k..k + 2]);
+            let out = s.step(&mut f, &mut ctx, xh, times[k], times[k + 1]).unwrap();
             let noise = f.noise;
             let got = inner.get(out).unwrap();
 
@@ -337,7 +347,7 @@ fn sample_gaussian(solver: &dyn Solver, path_name: &str, steps: usize, t_end: f6
     let x0 = f.insert(start.clone());
     let times = uniform(steps, 0.0, t_end, path.as_ref());
     let out = integrate(solver, &mut f, x0, &times, false).unwrap();
-    assert_eq!(out.nfe, steps * solver.evals_per_step());
+    assert_eq!(out.nfe, solver.nfe(steps));
     (start, f.take(out.x).unwrap())
 }
 
@@ -465,4 +475,241 @@ fn rk4_on_the_probability_flow_ode_of_cond_ot_transports_noise_to_data() {
     assert!((mean - (M + S * z_mean)).abs() < 1e-5 && (std - S * z_std).abs() < 1e-5, "{mean} {std}");
     let (mean_tol, std_tol) = margins("cond-ot");
     assert!((mean - M).abs() <= mean_tol && (std - S).abs() <= std_tol, "mean {mean}, std {std}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive solvers
+
+#[test]
+fn adaptive_solvers_meet_their_tolerance_and_count_their_steps() {
+    let starts = [0.1, 0.4, 0.7, 0.95];
+    let mut checked = 0;
+    for (name, _) in every_solver() {
+        let probe = solver(name, &[]);
+        let Some(_) = probe.step_control() else { continue };
+        let stages = probe.evals_per_step();
+        for rtol in [1e-3, 1e-4, 1e-5, 1e-6] {
+            let s = solver(name, &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
+            let mut f = VectorDynamics::ode(logistic_velocity, 0);
+            let x0 = f.insert(starts.to_vec());
+            let out = integrate(s.as_ref(), &mut f, x0, &[0.0, 1.0], false).unwrap();
+            let x = f.get(out.x).unwrap();
+            let err = starts.iter().zip(x).map(|(&a, b)| (b - logistic_solution(a, 1.0)).abs()).fold(0.0, f64::max);
+            eprintln!(
+                "{name} rtol {rtol:e}: error {err:.2e}, NFE {}, accepted {}, rejected {}",
+                out.nfe, out.accepted, out.rejected
+            );
+            assert!(err <= 10.0 * rtol, "{name}: global error {err:e} at rtol {rtol:e}");
+            assert_eq!(out.nfe, f.model_calls(), "{name}");
+            assert_eq!(out.steps, out.accepted);
+            // FSAL: the first attempt costs all stages, every later one a stage less; the
+            // starting-step heuristic adds 2 evaluations, of which the first is the first stage.
+            let attempts = out.accepted + out.rejected;
+            assert_eq!(out.nfe, 1 + (stages - 1) * attempts + 1, "{name}: NFE {} for {attempts} attempts", out.nfe);
+            assert_eq!((out.t, f.live_handles(), f.stale_releases()), (1.0, 2, 0), "{name}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn adaptive_solvers_need_fewer_steps_for_looser_tolerances_and_pass_grid_times() {
+    let run = |rtol: f64, times: &[f64]| {
+        let s = solver("dopri5", &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
+        let mut f = VectorDynamics::ode(logistic_velocity, 0);
+        let x0 = f.insert(vec![0.3]);
+        let out = integrate(s.as_ref(), &mut f, x0, times, true).unwrap();
+        let recorded: Vec<f64> = out.trajectory.iter().map(|&(t, _)| t).collect();
+        assert_eq!(recorded, times);
+        for &(t, h) in &out.trajectory[1..] {
+            let got = f.get(h).unwrap()[0];
+            assert!((got - logistic_solution(0.3, t)).abs() <= 10.0 * rtol, "t = {t}: {got}");
+        }
+        out.accepted
+    };
+    let grid = [0.0, 0.25, 0.5, 0.75, 1.0];
+    let (loose, tight) = (run(1e-3, &grid), run(1e-7, &grid));
+    assert!(tight > 2 * loose, "{tight} accepted steps at rtol 1e-7, {loose} at 1e-3");
+}
+
+#[test]
+fn adaptive_solvers_stop_at_max_steps_or_return_the_partial_state() {
+    let few = [("max_steps", ParamValue::Int(3)), ("rtol", ParamValue::Float(1e-9)), ("atol", ParamValue::Float(1e-12))];
+    let s = solver("tsit5", &few);
+    let mut f = VectorDynamics::ode(logistic_velocity, 0);
+    let x0 = f.insert(vec![0.3]);
+    let err = integrate(s.as_ref(), &mut f, x0, &[0.0, 1.0], false).unwrap_err();
+    assert!(matches!(err, SolveError::MaxSteps { max_steps: 3, .. }), "{err}");
+    assert_eq!((f.live_handles(), f.stale_releases()), (1, 0));
+    let mut partial = few.to_vec();
+    partial.push(("partial", ParamValue::Bool(true)));
+    let s = solver("tsit5", &partial);
+    let out = integrate(s.as_ref(), &mut f, x0, &[0.0, 1.0], false).unwrap();
+    assert!(out.t > 0.0 && out.t < 1.0 && out.accepted + out.rejected == 3, "{out:?}");
+    let got = f.get(out.x).unwrap()[0];
+    assert!((got - logistic_solution(0.3, out.t)).abs() < 1e-8, "the partial state is the solution at {}", out.t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stochastic samplers and the reverse SDE
+
+/// Every stochastic solver in the registry (defaults) samples N(M, S²) on `ddpm-linear` and
+/// `cond-ot` with the exact model, within 3 standard errors plus the start bias of the path
+/// (see `margins`) plus a discretisation allowance of 4% of S on the std at 200 steps (the
+/// first-order samplers' measured deficit is below 1.5%).
+#[test]
+fn stochastic_solvers_sample_the_gaussian_data() {
+    let mut checked = 0;
+    for (name, s) in every_solver() {
+        if s.kind() != SolverKind::Stochastic {
+            continue;
+        }
+        for path in ["ddpm-linear", "cond-ot"] {
+            let (_, samples) = sample_gaussian(s.as_ref(), path, 200, 1.0, 21, 22);
+            let (mean, std) = mean_std(&samples);
+            let (mean_tol, std_tol) = margins(path);
+            let (mean_tol, std_tol) = (mean_tol * 0.75, std_tol * 0.75 + 0.04 * S);
+            eprintln!("{name} on {path}: mean {mean:.4}, std {std:.4} (margins {mean_tol:.4}, {std_tol:.4})");
+            assert!((mean - M).abs() <= mean_tol, "{name} on {path}: mean {mean}");
+            assert!((std - S).abs() <= std_tol, "{name} on {path}: std {std}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "ddpm, euler-maruyama, sde-heun, euler-ancestral ({checked})");
+}
+
+#[test]
+fn sde_solvers_converge_in_distribution_for_every_diffusion_choice() {
+    // The std error of Euler–Maruyama on the reverse SDE shrinks with the steps (weak order 1);
+    // stochastic Heun is at least as accurate. "diffusion" needs α > 0 at the start: vp.
+    for diffusion in ["constant", "sigma", "diffusion", "zero"] {
+        for name in ["euler-maruyama", "sde-heun"] {
+            let s = solver(name, &[("diffusion", ParamValue::Str(diffusion.into()))]);
+            let mut errs = Vec::new();
+            for steps in [25, 400] {
+                let (_, samples) = sample_gaussian(s.as_ref(), "vp", steps, 1.0, 31, 32);
+                let (mean, std) = mean_std(&samples);
+                let (mean_tol, _) = margins("vp");
+                // At 25 steps the forward diffusion's drift (rate up to β_max = 20) is coarsely
+                // resolved; only the fine run must have the mean.
+                if steps == 400 {
+                    assert!((mean - M).abs() <= mean_tol, "{name}/{diffusion} at {steps} steps: mean {mean}");
+                }
+                errs.push((std - S).abs());
+            }
+            eprintln!("{name} g = {diffusion}: |std − S| at 25 and 400 steps {errs:?}");
+            // 3 standard errors of the std (0.0075) plus 1% of S for 400 steps.
+            assert!(errs[1] <= 3.0 * S / (2.0 * N as f64).sqrt() + 0.01 * S, "{name}/{diffusion}: {errs:?}");
+        }
+    }
+}
+
+#[test]
+fn euler_ancestral_is_ddim_with_the_same_eta() {
+    for eta in [0.0, 0.5, 1.0] {
+        let ea = solver("euler-ancestral", &[("eta", ParamValue::Float(eta))]);
+        let ddim = solver("ddim", &[("eta", ParamValue::Float(eta))]);
+        let (_, a) = sample_gaussian(ea.as_ref(), "ddpm-linear", 50, 1.0, 41, 42);
+        let (_, b) = sample_gaussian(ddim.as_ref(), "ddpm-linear", 50, 1.0, 41, 42);
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-9, "η = {eta}: {worst}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic diffusion samplers converge to the exact flow
+
+/// RMS distance of the samples at `T_END` to the exact flow map on `ddpm-linear` at each step
+/// count. It stops short of t = 1: the last step to σ = 0 returns x̂1 = E[x1 | x_t], which differs
+/// from the flow's end by O(σ²) = O(h) on this schedule, a first-order floor that would hide the
+/// solvers' own order.
+fn flow_map_errors(s: &dyn Solver, step_counts: &[usize]) -> Vec<f64> {
+    const T_END: f64 = 0.99;
+    let (c0, ce) = (schedule("ddpm-linear").coefficients(0.0), schedule("ddpm-linear").coefficients(T_END));
+    let spread = |c: Coefficients| (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
+    let exact = |z: f64| ce.alpha * M + spread(ce) * (z - c0.alpha * M) / spread(c0);
+    step_counts
+        .iter()
+        .map(|&steps| {
+            let path = schedule("ddpm-linear");
+            let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 0);
+            let start = standard_normal(1000, 12);
+            let x0 = f.insert(start.clone());
+            let out = integrate(s, &mut f, x0, &uniform(steps, 0.0, T_END, path.as_ref()), false).unwrap();
+            let x = f.get(out.x).unwrap();
+            let sq: f64 = start.iter().zip(x).map(|(&z, &x)| (x - exact(z)).powi(2)).sum();
+            (sq / start.len() as f64).sqrt()
+        })
+        .collect()
+}
+
+#[test]
+fn deterministic_samplers_converge_to_the_exact_flow_map() {
+    // The claimed orders: DDIM 1, DPM-Solver++(2M) and EDM's Heun 2 (their first-order last
+    // step costs one order of the last step only, O(h²) globally).
+    let expected = [("ddim", 1.0), ("dpmpp-2m", 2.0), ("edm-heun", 2.0)];
+    let mut checked = 0;
+    for (name, s) in every_solver() {
+        if s.kind() != SolverKind::Deterministic {
+            continue;
+        }
+        let step_counts = [10, 20, 40, 80];
+        let errs = flow_map_errors(s.as_ref(), &step_counts);
+        let hs: Vec<f64> = step_counts.iter().map(|&n| 1.0 / n as f64).collect();
+        let slope = log_log_slope(&hs, &errs);
+        eprintln!("{name}: RMS distance to the exact flow map {errs:?}, fitted order {slope:.3}");
+        assert!(errs.windows(2).all(|w| w[1] < w[0]), "{name} does not converge: {errs:?}");
+        if let Some((_, order)) = expected.iter().find(|(n, _)| *n == name) {
+            // At least the claimed order: DPM-Solver++(2M)'s fit comes out at 2.5 because its
+            // first-order first and last steps partly cancel its second-order error at 40 steps.
+            assert!(slope >= order - 0.3, "{name}: fitted order {slope:.3}, claimed {order}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn probability_flow_of_an_epsilon_model_matches_ddim_with_many_steps() {
+    // A DDPM ε-model on ddpm-linear (the exact Gaussian one, supplied as ε), sampled two ways
+    // from the same noise: dopri5 on its probability-flow ODE and DDIM η = 0 with 4000 steps.
+    // Both stop at t = 0.999, where VP's σ' is still finite. DDIM's first-order error at 4000
+    // steps is ≈ 1.5e-3·50/4000 ≈ 2e-5 of the flow map (see the convergence test), dopri5's is
+    // within its rtol.
+    let path = schedule("ddpm-linear");
+    let eps_model = {
+        let mut data = gaussian_data_model(path.clone(), M, S);
+        let path = path.clone();
+        move |x: &[f64], t: f64| {
+            let c = path.coefficients(t);
+            let x1 = data(x, t);
+            x.iter().zip(x1).map(|(&xt, x1)| (xt - c.alpha * x1) / c.sigma).collect::<Vec<f64>>()
+        }
+    };
+    let start = standard_normal(500, 51);
+    let t_end = 0.999;
+    let mut f = VectorDynamics::new(path.clone(), Target::Epsilon, eps_model, 0);
+    let x0 = f.insert(start.clone());
+    let dopri5 = solver("dopri5", &[("rtol", ParamValue::Float(1e-8)), ("atol", ParamValue::Float(1e-10))]);
+    let ode = integrate(dopri5.as_ref(), &mut f, x0, &[0.0, t_end], false).unwrap();
+    let ddim = solver("ddim", &[]);
+    let dd = integrate(ddim.as_ref(), &mut f, x0, &uniform(4000, 0.0, t_end, path.as_ref()), false).unwrap();
+    let (a, b) = (f.get(ode.x).unwrap(), f.get(dd.x).unwrap());
+    let (c0, ce) = (path.coefficients(0.0), path.coefficients(t_end));
+    let spread = |c: Coefficients| (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
+    let exact: Vec<f64> = start.iter().map(|z| ce.alpha * M + spread(ce) * (z - c0.alpha * M) / spread(c0)).collect();
+    let off = |v: &[f64]| v.iter().zip(&exact).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    eprintln!("largest distance to the exact flow: dopri5 {:.2e}, DDIM {:.2e}", off(a), off(b));
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    eprintln!(
+        "dopri5 (NFE {}, {} accepted, {} rejected) vs DDIM 4000 steps: largest difference {worst:.2e}",
+        ode.nfe, ode.accepted, ode.rejected
+    );
+    // Measured: 2.5e-3 apart, each ≈ 1.2e-3 from the exact Gaussian flow map. ddpm-linear's ᾱ
+    // is interpolated linearly between its 1000 steps, so α' has a jump at every step: dopri5
+    // rejects most of its steps at those kinks (3800 rejected of 5400) and both methods keep
+    // an O(1e-3) error there. Allowed: twice the measured.
+    assert!(off(a) < 2.5e-3 && off(b) < 2.5e-3, "distance to the exact flow: {} and {}", off(a), off(b));
+    assert!(worst < 5e-3, "the probability-flow ODE and DDIM disagree by {worst}");
 }

@@ -26,7 +26,7 @@ pub use grid::TimeGrid;
 pub use metric::Metric;
 pub use params::{ParamDefault, ParamSpec, ParamValue, Params};
 pub use schedule::{Coefficients, Schedule};
-pub use solver::{Solver, SolverKind};
+pub use solver::{Remembered, Solver, SolverKind, StepContext, StepControl};
 pub use target::{Conversion, Target};
 
 /// What kind of plugin a registry entry is.
