@@ -43,6 +43,11 @@ impl Solver for Ddim {
         1
     }
 
+    fn default_nfe(&self) -> usize {
+        // A first-order (or stochastic, strong order ½) method: 1000 steps, DDPM's own count.
+        self.nfe(1000)
+    }
+
     fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let noise = self.eta * tr.posterior_variance().sqrt();
