@@ -131,7 +131,15 @@ fn the_posterior_mean_is_the_conditional_mean_by_monte_carlo() {
 #[test]
 fn the_oracle_refuses_what_it_cannot_be_exact_for() {
     let mixture = Some(lopsided());
-    let sb = Oracle::new("x", mixture.clone(), ("gaussian", standard_normal(1)), schedule("sb"));
+    // A stochastic interpolant: the cond-ot path plus γ = √(t(1−t))·ε.
+    struct Interpolant;
+    impl Schedule for Interpolant {
+        fn coefficients(&self, t: f64) -> runner::sdk::Coefficients {
+            let gamma = (t * (1.0 - t)).sqrt();
+            runner::sdk::Coefficients { alpha: t, sigma: 1.0 - t, gamma, d_alpha: 1.0, d_sigma: -1.0, d_gamma: (1.0 - 2.0 * t) / (2.0 * gamma) }
+        }
+    }
+    let sb = Oracle::new("x", mixture.clone(), ("gaussian", standard_normal(1)), Arc::new(Interpolant));
     assert!(sb.err().unwrap().to_string().contains("γ"));
     let wide = Some(Mixture { dim: 1, components: vec![Component { weight: 1.0, mean: vec![0.0], std: 2.0 }] });
     let source = Oracle::new("x", mixture, ("gaussian", wide), schedule("cond-ot"));
@@ -212,7 +220,13 @@ fn solver_error_measures_the_distance_to_the_converged_solve() {
 fn the_reference_solve_has_converged() {
     use runner::models::Model;
     use runner::sampling::{reference, Network, ReferenceSpec};
-    for name in ["cond-ot", "ddpm-linear", "vp"] {
+    // Tolerances: RK4 converges at fourth order on smooth paths (cond-ot, and vp once the
+    // reference's √(1 − t) grid has smoothed its data end), but `ddpm-linear` interpolates log ᾱ
+    // piecewise linearly between its T = 1000 steps, and every kink of the coefficients a step
+    // crosses costs RK4 an O(h²) local error: there it converges at second order, and the
+    // 4000-NFE reference is within about a third of the 2000-vs-4000 difference of the exact
+    // solve, still 1/20 of the experiments' 1e-2 threshold or better.
+    for (name, tol) in [("cond-ot", 1e-5), ("vp", 1e-5), ("ddpm-linear", 1.5e-3)] {
         let sched = schedule(name);
         let model = Model::Oracle(oracle_of(dataset_mixture("8gaussians"), name));
         let network = Network { model: &model, schedule: sched.as_ref(), target: runner::sdk::Target::Velocity };
@@ -224,6 +238,6 @@ fn the_reference_solve_has_converged() {
         let rms = (a.iter().zip(&b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
         eprintln!("{name}: reference at 2000 vs 4000 NFE differs by {rms:.2e}");
         // f32 storage of the samples limits agreement to ~1e-6 relative on values of size ~5.
-        assert!(rms < 1e-4, "{name}: reference not converged, {rms}");
+        assert!(rms < tol, "{name}: reference not converged, {rms}");
     }
 }
