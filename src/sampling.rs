@@ -1,5 +1,7 @@
-//! Sampling a trained network with any registered solver: the burn-side [`Dynamics`] (tensors
-//! stay on the device behind handles) and the call into the single `integrate()` loop.
+//! Sampling a model with any registered solver: the burn-side [`Dynamics`] of a network
+//! (tensors stay on the device behind handles), the exact CPU dynamics of an oracle, and the
+//! calls into the single `integrate()` loop. [`dynamics`] is the one place that dispatches on
+//! the kind of model.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -8,12 +10,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, Target};
+use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, SolverKind, Target};
 use thiserror::Error;
 
-use crate::models::Mlp;
+use crate::models::{Mlp, Model};
 use crate::registry::{self, RegistryError};
-use crate::solvers::{integrate, steps_for_nfe, SolveError};
+use crate::solvers::{integrate, steps_for_nfe, SolveError, VectorDynamics};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -24,12 +26,16 @@ pub enum SampleError {
     Solve(#[from] SolveError),
     #[error("reading the samples back: {0}")]
     Download(PluginError),
+    #[error("the reference solve's last step: {0}")]
+    ReferenceEnd(PluginError),
 }
 
 /// A trained network seen as the dynamics of a path: its output in its native target,
 /// converted on request through the closed-form target conversions of the schedule.
 pub struct NetworkDynamics<'a> {
-    network: &'a Network<'a>,
+    mlp: &'a Mlp,
+    schedule: &'a dyn Schedule,
+    native: Target,
     device: Device,
     tensors: HashMap<u64, Tensor<2>>,
     next: u64,
@@ -38,9 +44,11 @@ pub struct NetworkDynamics<'a> {
 }
 
 impl<'a> NetworkDynamics<'a> {
-    pub fn new(network: &'a Network<'a>, device: Device, noise_seed: u64) -> Self {
+    pub fn new(mlp: &'a Mlp, schedule: &'a dyn Schedule, native: Target, device: Device, noise_seed: u64) -> Self {
         NetworkDynamics {
-            network,
+            mlp,
+            schedule,
+            native,
             device,
             tensors: HashMap::new(),
             next: 0,
@@ -83,13 +91,13 @@ impl Dynamics for NetworkDynamics<'_> {
         let xv = self.get(x)?.clone();
         let [n, _] = xv.dims();
         let tt = Tensor::<2>::full([n, 1], t as f32, &self.device);
-        let out = self.network.model.forward(xv.clone(), tt);
+        let out = self.mlp.forward(xv.clone(), tt);
         self.calls += 1;
-        let native = self.network.target;
+        let native = self.native;
         if target == native {
             return Ok(self.insert(out));
         }
-        let conv = Conversion::between(native, target, &self.network.schedule.coefficients(t));
+        let conv = Conversion::between(native, target, &self.schedule.coefficients(t));
         if !conv.is_finite() {
             return Err(PluginError::Dynamics(format!(
                 "cannot convert a {} prediction to {} at t = {t}: the conversion is singular there",
@@ -136,11 +144,49 @@ impl Dynamics for NetworkDynamics<'_> {
     }
 
     fn coefficients(&self, t: f64) -> Coefficients {
-        self.network.schedule.coefficients(t)
+        self.schedule.coefficients(t)
     }
 
     fn release(&mut self, x: Handle) {
         self.tensors.remove(&x.0);
+    }
+}
+
+/// Dynamics that can take source points in and give samples back: what [`sample`] and
+/// [`reference`] need beyond the solver's view.
+pub trait HostDynamics: Dynamics {
+    /// Hand a row-major `[n, dim]` point set to the dynamics.
+    fn upload(&mut self, points: Vec<f32>, dim: usize) -> Handle;
+    /// The state `x`, row-major.
+    fn download(&mut self, x: Handle) -> Result<Vec<f32>, PluginError>;
+}
+
+impl HostDynamics for NetworkDynamics<'_> {
+    fn upload(&mut self, points: Vec<f32>, dim: usize) -> Handle {
+        NetworkDynamics::upload(self, points, dim)
+    }
+    fn download(&mut self, x: Handle) -> Result<Vec<f32>, PluginError> {
+        NetworkDynamics::download(self, x)
+    }
+}
+
+impl HostDynamics for VectorDynamics {
+    fn upload(&mut self, points: Vec<f32>, _dim: usize) -> Handle {
+        self.insert(points.into_iter().map(f64::from).collect())
+    }
+    fn download(&mut self, x: Handle) -> Result<Vec<f32>, PluginError> {
+        Ok(self.get(x)?.iter().map(|&v| v as f32).collect())
+    }
+}
+
+/// The dynamics of `model`: the one dispatch on the kind of model. A network runs on `device`
+/// in its trained target; an oracle runs exactly, in f64, on the CPU.
+pub fn dynamics<'a>(model: &'a Network<'a>, device: &Device, noise_seed: u64) -> Box<dyn HostDynamics + 'a> {
+    match model.model {
+        Model::Mlp(mlp) => {
+            Box::new(NetworkDynamics::new(mlp, model.schedule, model.target, device.clone(), noise_seed))
+        }
+        Model::Oracle(oracle) => Box::new(oracle.dynamics(noise_seed)),
     }
 }
 
@@ -150,6 +196,10 @@ pub struct Sampled {
     pub nfe: usize,
     pub steps: usize,
     pub seconds: f64,
+    /// The solver's family: deterministic samples have a solver error against a reference.
+    pub kind: SolverKind,
+    /// The first and last time of the grid the samples were integrated over.
+    pub span: (f64, f64),
 }
 
 /// A request: which solver (with parameters), how many model evaluations, on which grid.
@@ -160,11 +210,11 @@ pub struct SampleSpec<'a> {
     pub grid: &'a str,
 }
 
-/// A trained network and the path it was trained on: what a solver integrates.
+/// A model and the path it was trained on: what a solver integrates.
 pub struct Network<'a> {
-    pub model: &'a Mlp,
+    pub model: &'a Model,
     pub schedule: &'a dyn Schedule,
-    /// What the network predicts.
+    /// What a network predicts (an oracle is exact in every target and ignores it).
     pub target: Target,
 }
 
@@ -182,9 +232,104 @@ pub fn sample(
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
     let times = grid.times(steps, 0.0, 1.0, network.schedule).map_err(RegistryError::from)?;
     let start = Instant::now();
-    let mut f = NetworkDynamics::new(network, device.clone(), noise_seed);
+    let mut f = dynamics(network, device, noise_seed);
     let x = f.upload(x0, dim);
-    let out = integrate(solver.as_ref(), &mut f, x, &times, false)?;
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false)?;
     let points = f.download(out.x).map_err(SampleError::Download)?;
-    Ok(Sampled { points, nfe: out.nfe, steps: out.steps, seconds: start.elapsed().as_secs_f64() })
+    Ok(Sampled {
+        points,
+        nfe: out.nfe,
+        steps: out.steps,
+        seconds: start.elapsed().as_secs_f64(),
+        kind: solver.kind(),
+        span: (times[0], times[times.len() - 1]),
+    })
+}
+
+/// How the converged solution that deterministic samples are measured against is computed.
+pub struct ReferenceSpec<'a> {
+    pub solver: &'a str,
+    pub nfe: usize,
+}
+
+/// The probability-flow ODE's solution from `x0` at `span.0` to `span.1`, converged far below
+/// any sampler's error: the reference of the `solver_error` column.
+///
+/// Where the velocity is finite at `span.1` (flow-matching paths, grids that stop short of the
+/// data) the reference solver runs on a uniform grid over the whole span. On VP paths σ' = −∞
+/// at t = 1: the velocity grows like 1/√(1 − t) towards the data, an integrable singularity that
+/// a fixed-step method cannot cross and that costs any method its order near it. There the
+/// reference
+///
+/// 1. integrates to t_e = `span.1` − δ, with δ the largest power of ten at which
+///    σ(t_e) − σ(`span.1`) ≤ 1e-5, on a grid uniform in u = √(`span.1` − t): in u the
+///    velocity's singular part becomes smooth (dx/du = −2u·dx/dt, and σ ∝ u near a VP data end),
+///    so the solver keeps its order;
+/// 2. takes the last stretch in one exact-in-the-limit step, x(`span.1`) = α·x̂1 + σ·x̂0 with
+///    the data and noise predictions at t_e (the DDIM step, 2 more evaluations). Its error is
+///    second order in σ(t_e): O(1e-10), far below the 1e-2 that the experiments resolve.
+///
+/// Both the samples and the reference therefore end at the same time, `span.1`, with the same
+/// meaning: no extra denoising is applied to the samples.
+pub fn reference(
+    network: &Network<'_>,
+    device: &Device,
+    x0: Vec<f32>,
+    dim: usize,
+    span: (f64, f64),
+    spec: &ReferenceSpec<'_>,
+) -> Result<Vec<f32>, SampleError> {
+    let solver = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, spec.solver, &Default::default())?;
+    let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
+    let (t0, t1) = span;
+    let end = reference_end(network, t0, t1);
+    let times: Vec<f64> = match end {
+        None => (0..=steps).map(|i| t0 + (t1 - t0) * i as f64 / steps as f64).collect(),
+        Some(t_e) => {
+            let (u0, ue) = ((t1 - t0).sqrt(), (t1 - t_e).sqrt());
+            let mut times: Vec<f64> =
+                (0..=steps).map(|i| t1 - (u0 + (ue - u0) * i as f64 / steps as f64).powi(2)).collect();
+            // Exact ends: rounding must neither move the start nor cross t_e.
+            times[0] = t0;
+            times[steps] = t_e;
+            times
+        }
+    };
+    // The reference is deterministic; a stochastic reference solver would be a configuration
+    // error that shows as a large solver error, not a crash.
+    let mut f = dynamics(network, device, 0);
+    let x = f.upload(x0, dim);
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false)?;
+    let x = match end {
+        None => out.x,
+        Some(t_e) => {
+            let c = network.schedule.coefficients(t1);
+            let data = f.predict(out.x, t_e, Target::Data).map_err(SampleError::ReferenceEnd)?;
+            let noise = f.predict(out.x, t_e, Target::Epsilon).map_err(SampleError::ReferenceEnd)?;
+            f.lincomb(&[(c.alpha, data), (c.sigma, noise)]).map_err(SampleError::ReferenceEnd)?
+        }
+    };
+    f.download(x).map_err(SampleError::Download)
+}
+
+/// Where the reference stops integrating when the velocity is singular at `t1` (see
+/// [`reference`]); `None` when it is finite there.
+fn reference_end(network: &Network<'_>, t0: f64, t1: f64) -> Option<f64> {
+    let c = network.schedule.coefficients(t1);
+    let native = match network.model {
+        Model::Mlp(_) => network.target,
+        Model::Oracle(_) => Target::Velocity,
+    };
+    let finite = c.d_alpha.is_finite()
+        && c.d_sigma.is_finite()
+        && Conversion::between(native, Target::Velocity, &c).is_finite();
+    if finite {
+        return None;
+    }
+    let sigma_end = c.sigma;
+    (2..=12)
+        .map(|k| t1 - 10f64.powi(-k))
+        .find(|&t_e| network.schedule.coefficients(t_e).sigma - sigma_end <= 1e-5)
+        .filter(|&t_e| t_e > t0)
+        .or(Some(t1 - 1e-12))
 }

@@ -1,20 +1,25 @@
-//! The plugins of one resolved config, built once: datasets, schedule, target, coupling.
-//! Every lookup error names the config key and where its value came from.
+//! The plugins of one resolved config, built once: datasets, schedule, target, coupling, and
+//! the oracle where `model.kind = "oracle"`. Every lookup error names the config key and where
+//! its value came from.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use runner_sdk::{Coupling, Dataset, ParamValue, PluginKind, Schedule, Target};
 
 use crate::config::{ConfigError, PluginParams, Resolved};
+use crate::models::{Oracle, KINDS};
 use crate::registry::{self, Entry};
 
 pub struct Setup {
     pub source: Box<dyn Dataset>,
     pub data: Box<dyn Dataset>,
-    pub schedule: Box<dyn Schedule>,
+    pub schedule: Arc<dyn Schedule>,
     pub target: Target,
     pub coupling: Box<dyn Coupling>,
     pub dim: usize,
+    /// The exact model, when the config asks for one.
+    pub oracle: Option<Oracle>,
 }
 
 impl Setup {
@@ -34,12 +39,23 @@ impl Setup {
                 format!("source `{}` has dimension {} but target `{}` has {dim}", c.data.source, source.dim(), c.data.target),
             ));
         }
-        let schedule = build(resolved, crate::schedules::REGISTRY, PluginKind::Schedule, "path.schedule", &c.path.schedule, &c.path.schedule_params)?;
+        let schedule: Arc<dyn Schedule> =
+            build(resolved, crate::schedules::REGISTRY, PluginKind::Schedule, "path.schedule", &c.path.schedule, &c.path.schedule_params)?.into();
         let target = Target::from_name(&c.path.target).ok_or_else(|| {
             resolved.key_error("path.target", format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target))
         })?;
         let coupling = build(resolved, crate::couplings::REGISTRY, PluginKind::Coupling, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
-        Ok(Setup { source, data, schedule, target, coupling, dim })
+        let oracle = match c.model.kind.as_str() {
+            "mlp" => None,
+            "oracle" => Some(
+                Oracle::new(&c.data.target, data.mixture(), (&c.data.source, source.mixture()), schedule.clone())
+                    .map_err(|e| resolved.key_error("model.kind", e))?,
+            ),
+            other => {
+                return Err(resolved.key_error("model.kind", format!("unknown model kind `{other}`; known: {}", KINDS.join(", "))))
+            }
+        };
+        Ok(Setup { source, data, schedule, target, coupling, dim, oracle })
     }
 }
 

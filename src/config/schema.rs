@@ -54,6 +54,9 @@ pub struct PathConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
+    /// `mlp` (a network, trained) or `oracle` (the exact posterior of a Gaussian-mixture target
+    /// from the standard normal source on an affine path: trains nothing, isolates the solver).
+    pub kind: String,
     /// Hidden layer width.
     pub width: usize,
     /// Number of hidden layers.
@@ -88,6 +91,10 @@ pub struct EvalConfig {
     pub size: usize,
     pub metrics: Vec<String>,
     pub grid: String,
+    /// The solver of the converged reference solve that deterministic samples are compared with
+    /// (the `solver_error` column), and its NFE.
+    pub reference_solver: String,
+    pub reference_nfe: usize,
 }
 
 impl Default for RunnerConfig {
@@ -133,6 +140,7 @@ impl Default for PathConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
+            kind: "mlp".into(),
             width: 64,
             depth: 3,
             activation: "silu".into(),
@@ -158,6 +166,12 @@ impl Default for TrainConfig {
 
 impl Default for EvalConfig {
     fn default() -> Self {
-        EvalConfig { size: 2000, metrics: vec!["w2".into(), "mmd".into()], grid: "uniform".into() }
+        EvalConfig {
+            size: 2000,
+            metrics: vec!["w2".into(), "mmd".into()],
+            grid: "uniform".into(),
+            reference_solver: "rk4".into(),
+            reference_nfe: 4000,
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
+use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
 use super::checks::non_negative;
 use crate::registry::Entry;
@@ -57,5 +57,11 @@ impl Dataset for EightGaussians {
             }
         }
         out
+    }
+
+    fn mixture(&self) -> Option<Mixture> {
+        let components =
+            (0..8).map(|k| Component { weight: 1.0 / 8.0, mean: self.centre(k).to_vec(), std: self.std }).collect();
+        Some(Mixture { dim: 2, components })
     }
 }

@@ -3,7 +3,7 @@
 //! target's dimension. As a target (e.g. N(3, 0.5²)) it is the simplest test of learning.
 
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
+use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
 use crate::registry::Entry;
 
@@ -53,5 +53,9 @@ impl Dataset for Gaussian {
                 (self.mean + self.std * z) as f32
             })
             .collect()
+    }
+
+    fn mixture(&self) -> Option<Mixture> {
+        Some(Mixture { dim: self.dim, components: vec![Component { weight: 1.0, mean: vec![self.mean; self.dim], std: self.std }] })
     }
 }

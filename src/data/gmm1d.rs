@@ -9,7 +9,7 @@
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
+use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
 use super::checks::non_negative;
 use crate::registry::Entry;
@@ -51,5 +51,10 @@ impl Dataset for Gmm1d {
                 (centre + self.std * z) as f32
             })
             .collect()
+    }
+
+    fn mixture(&self) -> Option<Mixture> {
+        let mode = |centre: f64| Component { weight: 0.5, mean: vec![centre], std: self.std };
+        Some(Mixture { dim: 1, components: vec![mode(-self.mean), mode(self.mean)] })
     }
 }

@@ -1,7 +1,22 @@
-//! Models: networks that map (x_t, t) to a prediction of the configured target.
+//! Models: what maps (x_t, t) to a prediction. A trained network ([`Mlp`]) or the exact
+//! posterior of a Gaussian-mixture target ([`Oracle`]); [`Model`] is the one type the sampling
+//! code dispatches on.
 
 mod mlp;
+mod oracle;
 mod time_features;
 
 pub use mlp::{Activation, Mlp, ModelError};
+pub use oracle::{Oracle, OracleError, PosteriorMeans};
 pub use time_features::TimeFeatures;
+
+/// The model a trial samples (`model.kind` in the config).
+pub enum Model {
+    /// A burn network trained on the configured target.
+    Mlp(Mlp),
+    /// The closed-form posterior of a mixture target: exact in every target, trained on nothing.
+    Oracle(Oracle),
+}
+
+/// The values of `model.kind`.
+pub const KINDS: [&str; 2] = ["mlp", "oracle"];

@@ -8,7 +8,11 @@ use std::rc::Rc;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
 use super::values::{map_to_dict, param_value, row_to_map, to_dynamic};
+use runner_sdk::{PluginKind, SolverKind};
+
 use super::State;
+use crate::registry;
+use crate::solvers;
 use crate::sweep::{self, Evaluation, Sweep, Trial};
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -45,6 +49,14 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     });
 
     engine.register_fn("grid", |ctx: NativeCallContext, axes: Map| -> Result<Array> { grid(&ctx, axes) });
+    engine.register_fn("plugin_names", |ctx: NativeCallContext, kind: &str| -> Result<Array> { plugin_names(&ctx, kind) });
+    engine.register_fn("solver_accepts", |ctx: NativeCallContext, solver: &str, nfe: i64| -> Result<bool> {
+        solver_accepts(&ctx, solver, nfe)
+    });
+    engine.register_fn("is_deterministic", |ctx: NativeCallContext, solver: &str| -> Result<bool> {
+        let built = registry::build(solvers::REGISTRY, PluginKind::Solver, solver, &BTreeMap::new()).map_err(|e| fail(&ctx, e))?;
+        Ok(!matches!(built.kind(), SolverKind::Stochastic))
+    });
 
     let s = state.clone();
     engine.register_fn("sweep", move |ctx: NativeCallContext, name: &str| -> Result<SweepHandle> {
@@ -104,10 +116,10 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         out.insert("loss".into(), Dynamic::UNIT);
         if let Some(trial) = &tr.trial {
             let mut trial = trial.borrow_mut();
-            let trained = trial.train().map_err(|e| fail(&ctx, e))?;
-            out.insert("seconds".into(), trained.seconds.into());
-            if let Some(last) = trained.losses.last() {
-                out.insert("loss".into(), last.loss.into());
+            let fit = trial.train().map_err(|e| fail(&ctx, e))?;
+            out.insert("seconds".into(), fit.seconds.into());
+            if let Some(loss) = fit.final_loss {
+                out.insert("loss".into(), loss.into());
             }
         }
         Ok(out)
@@ -184,6 +196,23 @@ fn evaluate(ctx: &NativeCallContext, tr: &TrialHandle, request: &Evaluation) -> 
     let out = row_to_map(&row);
     sweep.borrow_mut().add(row).map_err(|e| fail(ctx, e))?;
     Ok(out)
+}
+
+/// The names of every registered plugin of `kind` (`"solver"`, `"grid"`, …), in registry order,
+/// so that an experiment covers plugins added later without changes.
+fn plugin_names(ctx: &NativeCallContext, kind: &str) -> Result<Array> {
+    let wanted = PluginKind::ALL.into_iter().find(|k| k.name() == kind).ok_or_else(|| {
+        let known: Vec<&str> = PluginKind::ALL.iter().map(|k| k.name()).collect();
+        fail(ctx, format!("plugin_names: unknown kind `{kind}`; known: {}", known.join(", ")))
+    })?;
+    Ok(registry::all().into_iter().filter(|p| p.kind == wanted).map(|p| Dynamic::from(p.name.to_string())).collect())
+}
+
+/// Whether `solver` (with its default parameters) can spend exactly `nfe` model evaluations:
+/// scripts skip the combinations it refuses instead of failing on them.
+fn solver_accepts(ctx: &NativeCallContext, solver: &str, nfe: i64) -> Result<bool> {
+    let built = registry::build(solvers::REGISTRY, PluginKind::Solver, solver, &BTreeMap::new()).map_err(|e| fail(ctx, e))?;
+    Ok(usize::try_from(nfe).is_ok_and(|n| solvers::steps_for_nfe(solver, built.as_ref(), n).is_ok()))
 }
 
 /// The cartesian product of the array-valued entries; other entries are copied into every map.

@@ -6,6 +6,9 @@
 //! |---|---|
 //! | `load_config(path)` | add a TOML layer (path relative to the script) |
 //! | `grid(map)` | the cartesian product of the map's array values, as an array of maps |
+//! | `plugin_names(kind)` | the registered plugins of a kind (`"solver"`, `"grid"`, …) |
+//! | `solver_accepts(solver, nfe)` | whether the solver can spend exactly `nfe` evaluations |
+//! | `is_deterministic(solver)` | whether the solver's samples have a `solver_error` |
 //! | `sweep(name)` | open `<out>/<name>/` |
 //! | `sweep.trial(map)` / `sweep.trial()` | resolve a trial's config (the map is the script layer) |
 //! | `sweep.reference(map)` | add the dataset's finite-sample floor row; returns it |

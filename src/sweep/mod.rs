@@ -11,7 +11,7 @@ use thiserror::Error;
 
 pub use npy::{read as read_npy, write as write_npy};
 pub use summary::{metric_columns, to_csv, to_table, Row};
-pub use trial::{reference, Evaluation, Trial};
+pub use trial::{reference, Evaluation, Fit, Trial, SOLVER_ERROR};
 
 use crate::config::ConfigError;
 use crate::evaluate::EvaluateError;

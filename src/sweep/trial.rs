@@ -1,23 +1,31 @@
 //! A trial: one resolved config, trained once and evaluated with any number of solvers.
 //! It owns its run directory: `config.toml`, `run.json`, `metrics.jsonl`, `samples-*.npy`.
+//!
+//! Deterministic samplers also get a `solver_error`: the RMS distance of their samples to a
+//! converged solve of the same ODE from the same source points ([`sampling::reference`]),
+//! computed once per trial and grid span and reused by every row.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use runner_sdk::ParamValue;
+use runner_sdk::{ParamValue, SolverKind};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{npy, Row, TrialError};
 use crate::config::Resolved;
 use crate::evaluate::{self, Scores};
-use crate::sampling::{self, Network, SampleSpec};
+use crate::models::Model;
+use crate::sampling::{self, Network, ReferenceSpec, SampleSpec};
 use crate::seed;
 use crate::setup::Setup;
-use crate::train::{self, Trained};
+use crate::train;
+
+/// The metric column of the RMS distance to the converged reference solve.
+pub const SOLVER_ERROR: &str = "solver_error";
 
 pub struct Trial {
     pub id: String,
@@ -25,8 +33,19 @@ pub struct Trial {
     pub resolved: Resolved,
     setup: Setup,
     device: Device,
-    trained: Option<Trained>,
+    model: Option<Model>,
+    fit: Option<Fit>,
+    /// Reference solutions by grid span (the bits of its two ends).
+    references: HashMap<(u64, u64), Vec<f32>>,
     evaluations: usize,
+}
+
+/// What training produced, besides the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    pub seconds: f64,
+    /// The last logged mean loss; `None` for an oracle, which has no loss to minimize.
+    pub final_loss: Option<f64>,
 }
 
 /// One evaluation request.
@@ -50,7 +69,8 @@ impl Trial {
             fs::remove_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
         }
         fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
-        let trial = Trial { id, dir, resolved, setup, device, trained: None, evaluations: 0 };
+        let trial =
+            Trial { id, dir, resolved, setup, device, model: None, fit: None, references: HashMap::new(), evaluations: 0 };
         trial.write(&trial.dir.join("config.toml"), trial.resolved.to_toml().as_bytes())?;
         trial.write_status("created", None)?;
         Ok(trial)
@@ -60,12 +80,22 @@ impl Trial {
         &self.resolved.config
     }
 
-    pub fn trained(&self) -> Option<&Trained> {
-        self.trained.as_ref()
+    pub fn fit(&self) -> Option<&Fit> {
+        self.fit.as_ref()
     }
 
-    /// Train the network (again, if it was trained before) and log the loss curve.
-    pub fn train(&mut self) -> Result<&Trained, TrialError> {
+    /// Train the network (again, if it was trained before) and log the loss curve. An oracle
+    /// is exact already: it trains nothing, in zero seconds, and says so in the log.
+    pub fn train(&mut self) -> Result<&Fit, TrialError> {
+        self.references.clear();
+        if let Some(oracle) = &self.setup.oracle {
+            self.model = Some(Model::Oracle(oracle.clone()));
+            self.fit = Some(Fit { seconds: 0.0, final_loss: None });
+            self.log(json!({"event": "oracle", "message": "the exact posterior of the mixture target: nothing to train"}))?;
+            self.log(json!({"event": "trained", "seconds": 0.0}))?;
+            self.write_status("trained", None)?;
+            return Ok(self.fit.as_ref().expect("just set"));
+        }
         self.write_status("training", None)?;
         let result = train::train(&self.setup, &self.resolved.config, &self.device);
         let trained = match result {
@@ -79,24 +109,36 @@ impl Trial {
             self.log(json!({"event": "train", "step": p.step, "loss": p.loss}))?;
         }
         self.log(json!({"event": "trained", "seconds": trained.seconds}))?;
-        self.trained = Some(trained);
+        self.fit = Some(Fit { seconds: trained.seconds, final_loss: trained.losses.last().map(|p| p.loss) });
+        self.model = Some(Model::Mlp(trained.model));
         self.write_status("trained", None)?;
-        Ok(self.trained.as_ref().expect("just set"))
+        Ok(self.fit.as_ref().expect("just set"))
     }
 
     /// Sample with a solver at a given NFE from fresh source points, score the samples against
     /// held-out target points, write `samples-<solver>-<nfe>.npy` and log the row.
     pub fn evaluate(&mut self, request: &Evaluation) -> Result<Row, TrialError> {
-        let trained = self.trained.as_ref().ok_or(TrialError::NotTrained)?;
+        let (Some(model), Some(fit)) = (&self.model, &self.fit) else { return Err(TrialError::NotTrained) };
         let c = &self.resolved.config;
         let n = c.eval.size;
         let x0 = self.setup.source.sample(n, seed::derive(c.seed, "eval-source", 0));
         let target = self.setup.data.sample(n, seed::derive(c.seed, "eval-target", 0));
         let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
-        let network = Network { model: &trained.model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
-        let sampled = sampling::sample(&network, &self.device, x0, self.setup.dim, &spec, noise_seed)?;
-        let scores = evaluate::evaluate(&c.eval.metrics, &sampled.points, &target, self.setup.dim)?;
+        let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
+        let sampled = sampling::sample(&network, &self.device, x0.clone(), self.setup.dim, &spec, noise_seed)?;
+        let mut scores = evaluate::evaluate(&c.eval.metrics, &sampled.points, &target, self.setup.dim)?;
+        // Stochastic samplers draw their own noise: no single ODE solution to compare with.
+        if !matches!(sampled.kind, SolverKind::Stochastic) {
+            let key = (sampled.span.0.to_bits(), sampled.span.1.to_bits());
+            if !self.references.contains_key(&key) {
+                let spec = ReferenceSpec { solver: &c.eval.reference_solver, nfe: c.eval.reference_nfe };
+                let solved = sampling::reference(&network, &self.device, x0, self.setup.dim, sampled.span, &spec)?;
+                self.references.insert(key, solved);
+            }
+            let error = rms_distance(&sampled.points, &self.references[&key]);
+            scores.values.insert(SOLVER_ERROR.into(), error);
+        }
 
         let suffix: String = request.params.iter().map(|(k, v)| format!("-{k}{}", v.to_string().trim_matches('"'))).collect();
         let file = self.dir.join(format!("samples-{}-{}{suffix}.npy", request.solver, request.nfe));
@@ -113,7 +155,7 @@ impl Trial {
             nfe: sampled.nfe,
             seed: c.seed,
             metrics: scores.values.clone(),
-            train_seconds: trained.seconds,
+            train_seconds: fit.seconds,
             sample_seconds: sampled.seconds,
         };
         let mut entry = json!({
@@ -147,8 +189,8 @@ impl Trial {
             "error": error,
             "updated_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             "device": c.device,
-            "train_seconds": self.trained.as_ref().map(|t| t.seconds),
-            "final_loss": self.trained.as_ref().and_then(|t| t.losses.last()).map(|p| p.loss),
+            "train_seconds": self.fit.as_ref().map(|f| f.seconds),
+            "final_loss": self.fit.as_ref().and_then(|f| f.final_loss),
             "evaluations": self.evaluations,
             "host": host_name(),
             "versions": {"runner": env!("CARGO_PKG_VERSION"), "burn": "0.22.1", "features": crate::device::available()},
@@ -181,6 +223,12 @@ pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
         train_seconds: 0.0,
         sample_seconds: 0.0,
     })
+}
+
+/// √(mean of the squared entries of a − b), accumulated in f64.
+fn rms_distance(a: &[f32], b: &[f32]) -> f64 {
+    let sum: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
+    (sum / a.len().max(1) as f64).sqrt()
 }
 
 fn merge_scores(entry: &mut Value, scores: &Scores) {

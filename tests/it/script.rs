@@ -124,3 +124,36 @@ fn script_errors_name_the_line_column_and_the_config_key() {
     let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);").unwrap_err().to_string();
     assert!(err.starts_with("bad.rhai:3:") && err.contains("train() before evaluate()"), "{err}");
 }
+
+#[test]
+fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
+    let out = tempfile::tempdir().unwrap();
+    let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
+    script::run(Session { script: experiments().join("solvers.rhai"), layers, dry_run: false }).unwrap();
+
+    let csv = std::fs::read_to_string(out.path().join("solvers").join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for entry in runner::solvers::REGISTRY {
+        let name = entry.info.name;
+        for dataset in ["8gaussians", "gmm1d"] {
+            let mine: Vec<&Vec<&str>> =
+                rows.iter().filter(|r| r[col("solver")] == name && r[col("dataset")] == dataset && r[col("schedule")] == "cond-ot").collect();
+            assert!(!mine.is_empty(), "no cond-ot rows for {name} on {dataset}");
+            for r in mine {
+                // Deterministic solvers carry a solver error, stochastic ones leave it empty.
+                let deterministic = !matches!(
+                    runner::registry::build(runner::solvers::REGISTRY, runner::sdk::PluginKind::Solver, name, &Default::default()).unwrap().kind(),
+                    runner::sdk::SolverKind::Stochastic
+                );
+                assert_eq!(!r[col("solver_error")].is_empty(), deterministic, "{r:?}");
+                assert!(r[col("train_seconds")] == "0.000", "an oracle trains nothing: {r:?}");
+            }
+        }
+    }
+    // rk4 at 1000 NFE on the straight path is converged: far below the 1e-2 threshold.
+    let rk4 = rows.iter().find(|r| r[col("solver")] == "rk4" && r[col("nfe")] == "1000" && r[col("schedule")] == "cond-ot").unwrap();
+    assert!(rk4[col("solver_error")].parse::<f64>().unwrap() < 1e-4, "{rk4:?}");
+}

@@ -19,7 +19,7 @@ pub mod solver;
 pub mod target;
 
 pub use coupling::Coupling;
-pub use dataset::Dataset;
+pub use dataset::{Component, Dataset, Mixture};
 pub use dynamics::{Dynamics, Handle};
 pub use error::PluginError;
 pub use grid::TimeGrid;
