@@ -5,7 +5,7 @@ use burn::tensor::Device;
 use runner::config::ModelConfig;
 use runner::models::Mlp;
 use runner::registry;
-use runner::sampling::{Network, NetworkDynamics};
+use runner::sampling::NetworkDynamics;
 use runner::sdk::{PluginKind, Target};
 use runner::solvers::{integrate, steps_for_nfe, REGISTRY};
 
@@ -13,10 +13,9 @@ fn network_dynamics_for_every_solver(mut check: impl FnMut(&str, &mut NetworkDyn
     let device = Device::flex();
     let model = Mlp::new(&ModelConfig::default(), 2, 7, &device).unwrap();
     let schedule = registry::build(runner::schedules::REGISTRY, PluginKind::Schedule, "cond-ot", &Default::default()).unwrap();
-    // A velocity network on cond-ot converts to every target at every t < 1.
-    let network = Network { model: &model, schedule: schedule.as_ref(), target: Target::Velocity };
     for entry in REGISTRY {
-        let mut f = NetworkDynamics::new(&network, device.clone(), 11);
+        // A velocity network on cond-ot converts to every target at every t < 1.
+        let mut f = NetworkDynamics::new(&model, schedule.as_ref(), Target::Velocity, device.clone(), 11);
         check(entry.info.name, &mut f);
     }
 }
@@ -49,11 +48,10 @@ fn the_same_noise_seed_gives_the_same_samples() {
     let device = Device::flex();
     let model = Mlp::new(&ModelConfig::default(), 1, 3, &device).unwrap();
     let schedule = registry::build(runner::schedules::REGISTRY, PluginKind::Schedule, "ddpm-linear", &Default::default()).unwrap();
-    let network = Network { model: &model, schedule: schedule.as_ref(), target: Target::Epsilon };
     let solver = registry::build(REGISTRY, PluginKind::Solver, "ddpm", &Default::default()).unwrap();
     let times: Vec<f64> = (0..=50).map(|i| i as f64 / 50.0).collect();
     let run = |seed: u64| {
-        let mut f = NetworkDynamics::new(&network, device.clone(), seed);
+        let mut f = NetworkDynamics::new(&model, schedule.as_ref(), Target::Epsilon, device.clone(), seed);
         let x0 = f.upload(vec![0.5; 32], 1);
         let out = integrate(solver.as_ref(), &mut f, x0, &times, false).unwrap();
         f.download(out.x).unwrap()
