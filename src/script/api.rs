@@ -53,9 +53,11 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     engine.register_fn("solver_accepts", |ctx: NativeCallContext, solver: &str, nfe: i64| -> Result<bool> {
         solver_accepts(&ctx, solver, nfe)
     });
+    engine.register_fn("is_adaptive", |ctx: NativeCallContext, solver: &str| -> Result<bool> {
+        Ok(build_solver(&ctx, solver)?.step_control().is_some())
+    });
     engine.register_fn("is_deterministic", |ctx: NativeCallContext, solver: &str| -> Result<bool> {
-        let built = registry::build(solvers::REGISTRY, PluginKind::Solver, solver, &BTreeMap::new()).map_err(|e| fail(&ctx, e))?;
-        Ok(!matches!(built.kind(), SolverKind::Stochastic))
+        Ok(!matches!(build_solver(&ctx, solver)?.kind(), SolverKind::Stochastic))
     });
 
     let s = state.clone();
@@ -208,10 +210,15 @@ fn plugin_names(ctx: &NativeCallContext, kind: &str) -> Result<Array> {
     Ok(registry::all().into_iter().filter(|p| p.kind == wanted).map(|p| Dynamic::from(p.name.to_string())).collect())
 }
 
+/// The solver called `name`, with its default parameters.
+fn build_solver(ctx: &NativeCallContext, name: &str) -> Result<Box<dyn runner_sdk::Solver>> {
+    registry::build(solvers::REGISTRY, PluginKind::Solver, name, &BTreeMap::new()).map_err(|e| fail(ctx, e))
+}
+
 /// Whether `solver` (with its default parameters) can spend exactly `nfe` model evaluations:
 /// scripts skip the combinations it refuses instead of failing on them.
 fn solver_accepts(ctx: &NativeCallContext, solver: &str, nfe: i64) -> Result<bool> {
-    let built = registry::build(solvers::REGISTRY, PluginKind::Solver, solver, &BTreeMap::new()).map_err(|e| fail(ctx, e))?;
+    let built = build_solver(ctx, solver)?;
     Ok(usize::try_from(nfe).is_ok_and(|n| solvers::steps_for_nfe(solver, built.as_ref(), n).is_ok()))
 }
 

@@ -9,6 +9,7 @@
 //! | `plugin_names(kind)` | the registered plugins of a kind (`"solver"`, `"grid"`, …) |
 //! | `solver_accepts(solver, nfe)` | whether the solver can spend exactly `nfe` evaluations |
 //! | `is_deterministic(solver)` | whether the solver's samples have a `solver_error` |
+//! | `is_adaptive(solver)` | whether the solver chooses its own steps (it ignores the NFE asked) |
 //! | `sweep(name)` | open `<out>/<name>/` |
 //! | `sweep.trial(map)` / `sweep.trial()` | resolve a trial's config (the map is the script layer) |
 //! | `sweep.reference(map)` | add the dataset's finite-sample floor row; returns it |
