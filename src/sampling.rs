@@ -195,6 +195,9 @@ pub struct Sampled {
     pub points: Vec<f32>,
     pub nfe: usize,
     pub steps: usize,
+    /// Steps the controller accepted and rejected (fixed-step solvers: all accepted).
+    pub accepted: usize,
+    pub rejected: usize,
     pub seconds: f64,
     /// The solver's family: deterministic samples have a solver error against a reference.
     pub kind: SolverKind,
@@ -240,6 +243,8 @@ pub fn sample(
         points,
         nfe: out.nfe,
         steps: out.steps,
+        accepted: out.accepted,
+        rejected: out.rejected,
         seconds: start.elapsed().as_secs_f64(),
         kind: solver.kind(),
         span: (times[0], times[times.len() - 1]),

@@ -95,6 +95,9 @@ pub struct EvalConfig {
     /// (the `solver_error` column), and its NFE.
     pub reference_solver: String,
     pub reference_nfe: usize,
+    /// How many of the evaluation's source points the reference is solved for: solver_error
+    /// is the RMS over those.
+    pub reference_points: usize,
 }
 
 impl Default for RunnerConfig {
@@ -172,6 +175,7 @@ impl Default for EvalConfig {
             grid: "uniform".into(),
             reference_solver: "rk4".into(),
             reference_nfe: 4000,
+            reference_points: 2000,
         }
     }
 }

@@ -74,6 +74,11 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
         let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(events.iter().filter(|e| e["event"] == "train").count(), 3);
         assert!(events.iter().any(|e| e["event"] == "sample" && e["w2"].is_number()));
+        // Fixed-step solvers accept every step and reject none.
+        for e in events.iter().filter(|e| e["event"] == "sample") {
+            assert_eq!(e["accepted"], e["steps"], "{e}");
+            assert_eq!(e["rejected"], 0, "{e}");
+        }
     }
 }
 
@@ -156,4 +161,26 @@ fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
     // rk4 at 1000 NFE on the straight path is converged: far below the 1e-2 threshold.
     let rk4 = rows.iter().find(|r| r[col("solver")] == "rk4" && r[col("nfe")] == "1000" && r[col("schedule")] == "cond-ot").unwrap();
     assert!(rk4[col("solver_error")].parse::<f64>().unwrap() < 1e-4, "{rk4:?}");
+}
+
+#[test]
+fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
+    let out = tempfile::tempdir().unwrap();
+    let script = r#"
+        let s = sweep("adaptive");
+        let t = s.trial(#{ "model.kind": "oracle", "data.target": "gmm1d", "eval.size": 500, "eval.metrics": ["w2"] });
+        t.train();
+        let row = t.evaluate("dopri5", 1);
+        if !row.contains("solver_error") || row.solver_error > 0.05 { throw `solver_error ${row}`; }
+    "#;
+    let session = Session { script: PathBuf::from("adaptive.rhai"), layers: layers(out.path(), &["eval.reference_nfe=400"]), dry_run: false };
+    script::run_source(session, script).unwrap();
+    let trial_dir = std::fs::read_dir(out.path().join("adaptive")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
+    let sample: serde_json::Value = log.lines().map(|l| serde_json::from_str(l).unwrap()).find(|e: &serde_json::Value| e["event"] == "sample").unwrap();
+    let accepted = sample["accepted"].as_u64().unwrap();
+    let nfe = sample["nfe"].as_u64().unwrap();
+    // The controller chose several steps, and every attempted step cost model evaluations.
+    assert!(accepted >= 2, "{sample}");
+    assert!(nfe > accepted + sample["rejected"].as_u64().unwrap(), "{sample}");
 }
