@@ -44,7 +44,7 @@ impl Solver for Ddim {
     }
 
     fn default_nfe(&self) -> usize {
-        // A first-order (or stochastic, strong order ½) method: 1000 steps, DDPM's own count.
+        // First order whether or not it adds noise: 1000 steps, as for DDPM.
         self.nfe(1000)
     }
 

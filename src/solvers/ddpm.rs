@@ -51,11 +51,6 @@ impl Solver for Ddpm {
         1
     }
 
-    fn default_nfe(&self) -> usize {
-        // A first-order (or stochastic, strong order ½) method: 1000 steps, DDPM's own count.
-        self.nfe(1000)
-    }
-
     fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let (on_x, on_x1) = tr.posterior_mean();

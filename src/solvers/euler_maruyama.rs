@@ -27,11 +27,6 @@ impl Solver for EulerMaruyama {
         1
     }
 
-    fn default_nfe(&self) -> usize {
-        // A first-order (or stochastic, strong order ½) method: 1000 steps, DDPM's own count.
-        self.nfe(1000)
-    }
-
     fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         if self.sde.denoises(ctx) {
             return reverse_sde::denoise(f, x, t);

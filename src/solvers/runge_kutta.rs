@@ -103,13 +103,6 @@ impl Solver for RungeKutta {
         self.tableau.stages()
     }
 
-    fn default_nfe(&self) -> usize {
-        // First order needs ten times the steps of the others for the same error (Euler's
-        // global error at 1000 steps is about that of a second-order method at 100).
-        let steps = if self.tableau.order == 1 { 1000 } else { 100 };
-        self.nfe(steps)
-    }
-
     fn step_control(&self) -> Option<StepControl> {
         self.control
     }

@@ -31,11 +31,6 @@ impl Solver for SdeHeun {
         2
     }
 
-    fn default_nfe(&self) -> usize {
-        // A first-order (or stochastic, strong order ½) method: 1000 steps, DDPM's own count.
-        self.nfe(1000)
-    }
-
     fn nfe(&self, steps: usize) -> usize {
         match self.sde.last_step {
             LastStep::Denoise if steps > 0 => 2 * steps - 1,

@@ -713,3 +713,17 @@ fn probability_flow_of_an_epsilon_model_matches_ddim_with_many_steps() {
     assert!(off(a) < 2.5e-3 && off(b) < 2.5e-3, "distance to the exact flow: {} and {}", off(a), off(b));
     assert!(worst < 5e-3, "the probability-flow ODE and DDIM disagree by {worst}");
 }
+
+#[test]
+fn every_default_nfe_is_one_the_solver_can_spend() {
+    for entry in runner::solvers::REGISTRY {
+        let name = entry.info.name;
+        let solver = runner::registry::build(runner::solvers::REGISTRY, runner::sdk::PluginKind::Solver, name, &Default::default()).unwrap();
+        let nfe = solver.default_nfe();
+        let steps = runner::solvers::steps_for_nfe(name, solver.as_ref(), nfe).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if solver.step_control().is_none() {
+            assert_eq!(solver.nfe(steps), nfe, "{name}");
+            assert!(steps >= 100, "{name}: {steps} steps");
+        }
+    }
+}
