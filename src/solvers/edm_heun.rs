@@ -35,6 +35,12 @@ impl Solver for EdmHeun {
         (2 * steps).saturating_sub(1)
     }
 
+    fn default_nfe(&self) -> usize {
+        // Second order, but its Euler last step costs accuracy: 100 steps leave a solver error of
+        // 1.6e-3 on gmm1d's exact model, 200 steps a quarter of that.
+        self.nfe(200)
+    }
+
     fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         if ctx.is_last() {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod conformance;
 mod data;
 mod grids;
 mod metrics;

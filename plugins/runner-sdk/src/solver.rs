@@ -136,12 +136,14 @@ pub trait Solver: Send + Sync {
         steps * self.evals_per_step()
     }
     /// The NFE to run at when none is asked for: enough steps for the discretisation error to
-    /// sit well below a trained model's learning error. First-order and stochastic methods take
-    /// 1000 steps (DDPM's own count), the others 100; a deterministic sampler of first order that
-    /// is not a classical ODE method (DDIM) says so by overriding this.
+    /// sit well below a trained model's learning error. The conformance test holds each solver to
+    /// it on gmm1d's exact model (deterministic: solver error ≤ 1e-3; stochastic: W1 within 0.02
+    /// of the floor). Measured there: first-order ODE methods need 2000 steps (Euler at 1000 is
+    /// 1.3e-3), stochastic ones 1000 (DDPM's own count), the others 100.
     fn default_nfe(&self) -> usize {
         match self.kind() {
-            SolverKind::Ode { order: 1 } | SolverKind::Stochastic => self.nfe(1000),
+            SolverKind::Ode { order: 1 } => self.nfe(2000),
+            SolverKind::Stochastic => self.nfe(1000),
             _ => self.nfe(100),
         }
     }
