@@ -26,11 +26,7 @@ pub struct EulerAncestral {
 
 impl Solver for EulerAncestral {
     fn kind(&self) -> SolverKind {
-        if self.eta == 0.0 {
-            SolverKind::Deterministic
-        } else {
-            SolverKind::Stochastic
-        }
+        super::kind_by_noise(self.eta != 0.0)
     }
 
     fn evals_per_step(&self) -> usize {

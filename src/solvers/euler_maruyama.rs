@@ -16,11 +16,7 @@ pub struct EulerMaruyama {
 
 impl Solver for EulerMaruyama {
     fn kind(&self) -> SolverKind {
-        if self.sde.stochastic() {
-            SolverKind::Stochastic
-        } else {
-            SolverKind::Deterministic
-        }
+        super::kind_by_noise(self.sde.stochastic())
     }
 
     fn evals_per_step(&self) -> usize {

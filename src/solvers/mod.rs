@@ -5,7 +5,7 @@
 //! ([`runge_kutta`]); the diffusion samplers (DDPM, DDIM) share the path's Gaussian transition
 //! ([`posterior`]). [`vector::VectorDynamics`] runs any of them on CPU vectors.
 
-use runner_sdk::{Dynamics, Handle, PluginError, Solver};
+use runner_sdk::{Dynamics, Handle, PluginError, Solver, SolverKind};
 
 use crate::registry::Entry;
 
@@ -53,5 +53,15 @@ pub(crate) fn lincomb_nonzero(f: &mut dyn Dynamics, terms: &[(f64, Handle)]) -> 
         f.lincomb(terms)
     } else {
         f.lincomb(&kept)
+    }
+}
+
+/// The kind of a sampler that may or may not add noise (DDIM and Euler-ancestral by η, the
+/// reverse SDE by its diffusion): deterministic samples have a solver error, stochastic ones not.
+pub(crate) fn kind_by_noise(adds_noise: bool) -> SolverKind {
+    if adds_noise {
+        SolverKind::Stochastic
+    } else {
+        SolverKind::Deterministic
     }
 }

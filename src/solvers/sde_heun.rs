@@ -20,11 +20,7 @@ pub struct SdeHeun {
 
 impl Solver for SdeHeun {
     fn kind(&self) -> SolverKind {
-        if self.sde.stochastic() {
-            SolverKind::Stochastic
-        } else {
-            SolverKind::Deterministic
-        }
+        super::kind_by_noise(self.sde.stochastic())
     }
 
     fn evals_per_step(&self) -> usize {
