@@ -6,9 +6,9 @@
 //! They ignore the requested NFE (`steps_for_nfe` answers one interval) and report what they
 //! used.
 
-use runner_sdk::{ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, StepControl};
+use runner_sdk::{ParamSpec, Params, PluginError, Solver, StepControl};
 
-use super::runge_kutta::{RungeKutta, Tableau};
+use super::runge_kutta::{entry, RungeKutta, Tableau};
 use crate::registry::Entry;
 
 /// Bogacki–Shampine 3(2).
@@ -122,17 +122,10 @@ fn make_tsit5(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
     Ok(Box::new(RungeKutta::adaptive(&TSIT5, control(p, &TSIT5)?)))
 }
 
-const fn entry(
-    name: &'static str,
-    summary: &'static str,
-    make: fn(&Params) -> Result<Box<dyn Solver>, PluginError>,
-) -> Entry<dyn Solver> {
-    Entry { info: PluginInfo { name, kind: PluginKind::Solver, summary, params: PARAMS }, make }
-}
 
 pub const BOSH3_ENTRY: Entry<dyn Solver> =
-    entry("bosh3", "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step", make_bosh3);
+    entry("bosh3", "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step", PARAMS, make_bosh3);
 pub const DOPRI5_ENTRY: Entry<dyn Solver> =
-    entry("dopri5", "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", make_dopri5);
+    entry("dopri5", "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", PARAMS, make_dopri5);
 pub const TSIT5_ENTRY: Entry<dyn Solver> =
-    entry("tsit5", "Tsitouras 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", make_tsit5);
+    entry("tsit5", "Tsitouras 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", PARAMS, make_tsit5);

@@ -186,14 +186,15 @@ fn combine(f: &mut dyn Dynamics, x: Handle, h: f64, weights: &[f64], k: &[Handle
     f.lincomb(&terms)
 }
 
-const PARAMS: &[ParamSpec] = &[];
-
-const fn entry(
+/// The registry entry of a Runge–Kutta method (fixed-step ones take no parameters; the
+/// embedded pairs of [`super::embedded`] take their controller's).
+pub(super) const fn entry(
     name: &'static str,
     summary: &'static str,
+    params: &'static [ParamSpec],
     make: fn(&Params) -> Result<Box<dyn Solver>, PluginError>,
 ) -> Entry<dyn Solver> {
-    Entry { info: PluginInfo { name, kind: PluginKind::Solver, summary, params: PARAMS }, make }
+    Entry { info: PluginInfo { name, kind: PluginKind::Solver, summary, params }, make }
 }
 
 fn make_euler(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
@@ -213,18 +214,19 @@ fn make_rk4(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const EULER_ENTRY: Entry<dyn Solver> =
-    entry("euler", "explicit Euler on the probability-flow ODE: order 1, 1 evaluation per step", make_euler);
+    entry("euler", "explicit Euler on the probability-flow ODE: order 1, 1 evaluation per step", &[], make_euler);
 pub const MIDPOINT_ENTRY: Entry<dyn Solver> =
-    entry("midpoint", "explicit midpoint rule: order 2, 2 evaluations per step", make_midpoint);
+    entry("midpoint", "explicit midpoint rule: order 2, 2 evaluations per step", &[], make_midpoint);
 pub const HEUN_ENTRY: Entry<dyn Solver> = entry(
     "heun",
     "Heun's method (explicit trapezoid): order 2, 2 evaluations per step, the second at t_next",
+    &[],
     make_heun,
 );
 pub const RALSTON_ENTRY: Entry<dyn Solver> =
-    entry("ralston", "Ralston's method (minimal error bound): order 2, 2 evaluations per step", make_ralston);
+    entry("ralston", "Ralston's method (minimal error bound): order 2, 2 evaluations per step", &[], make_ralston);
 pub const RK4_ENTRY: Entry<dyn Solver> =
-    entry("rk4", "classical Runge–Kutta: order 4, 4 evaluations per step, the last at t_next", make_rk4);
+    entry("rk4", "classical Runge–Kutta: order 4, 4 evaluations per step, the last at t_next", &[], make_rk4);
 
 #[cfg(test)]
 mod tests {
