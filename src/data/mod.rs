@@ -6,6 +6,7 @@ mod checks;
 pub mod checkerboard;
 pub mod eight_gaussians;
 pub mod gaussian;
+pub mod gmm;
 pub mod gmm1d;
 pub mod moons;
 pub mod scurve;
@@ -18,6 +19,7 @@ use crate::registry::Entry;
 pub static REGISTRY: &[Entry<dyn Dataset>] = &[
     gaussian::ENTRY,
     gmm1d::ENTRY,
+    gmm::ENTRY,
     moons::ENTRY,
     eight_gaussians::ENTRY,
     scurve::ENTRY,

@@ -29,7 +29,7 @@ use crate::solvers::VectorDynamics;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum OracleError {
-    #[error("the oracle needs a Gaussian-mixture target; dataset `{0}` is not one (gaussian, gmm1d, 8gaussians are)")]
+    #[error("the oracle needs a Gaussian-mixture target; dataset `{0}` is not one (gaussian, gmm1d, gmm, 8gaussians are)")]
     NotAMixture(String),
     #[error("the oracle needs the standard normal source N(0, I); `{0}` is not it")]
     Source(String),

@@ -60,9 +60,9 @@ fn assert_close(what: &str, observed: f64, expected: f64, se: f64) {
 }
 
 #[test]
-fn the_registry_holds_the_six_builtins() {
+fn the_registry_holds_the_seven_builtins() {
     let names: Vec<&str> = REGISTRY.iter().map(|e| e.info.name).collect();
-    assert_eq!(names, ["gaussian", "gmm1d", "moons", "8gaussians", "scurve", "checkerboard"]);
+    assert_eq!(names, ["gaussian", "gmm1d", "gmm", "moons", "8gaussians", "scurve", "checkerboard"]);
     assert!(REGISTRY.iter().all(|e| e.info.kind == PluginKind::Dataset));
 }
 
@@ -352,4 +352,58 @@ fn checkerboard_fills_the_even_cells_uniformly() {
     let se = (1.0 / 12.0 / N as f64).sqrt();
     assert_close("mean position in cell, x", frac_sum.0 / N as f64, 0.5, se);
     assert_close("mean position in cell, y", frac_sum.1 / N as f64, 0.5, se);
+}
+
+fn text(v: &str) -> ParamValue {
+    ParamValue::Str(v.to_string())
+}
+
+#[test]
+fn gmm_samples_the_mixture_it_is_given() {
+    // Three well-separated components in 2-D with unequal weights and widths: each point is
+    // attributed to its nearest mean, and the fractions and per-component spreads must match.
+    let d = dataset("gmm", &[("means", text("-4, 0; 4, 0; 0,6")), ("stds", text("0.3, 0.5, 0.2")), ("weights", text("1, 2, 1"))]);
+    assert_eq!(d.dim(), 2);
+    let m = d.mixture().unwrap();
+    let weights: Vec<f64> = m.components.iter().map(|c| c.weight).collect();
+    assert_eq!(weights, [0.25, 0.5, 0.25]);
+    let points = d.sample(N, 3);
+    let mut groups = vec![Vec::new(); 3];
+    for (x, y) in rows(&points) {
+        let k = m
+            .components
+            .iter()
+            .map(|c| (x - c.mean[0]).powi(2) + (y - c.mean[1]).powi(2))
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap()
+            .0;
+        groups[k].push((x - m.components[k].mean[0], y - m.components[k].mean[1]));
+    }
+    for (k, (g, c)) in groups.iter().zip(&m.components).enumerate() {
+        assert_fraction(&format!("component {k}"), g.len(), N, c.weight);
+        let dx: Vec<f64> = g.iter().map(|p| p.0).collect();
+        let dy: Vec<f64> = g.iter().map(|p| p.1).collect();
+        let n = g.len() as f64;
+        assert_close(&format!("component {k} mean x"), mean(&dx), 0.0, c.std / n.sqrt());
+        assert_close(&format!("component {k} std y"), variance(&dy).sqrt(), c.std, c.std / (2.0 * n).sqrt());
+    }
+    // One std for all and equal weights by default; 1-D works too.
+    let one = dataset("gmm", &[("means", text("-1; 1")), ("stds", text("0.1"))]).mixture().unwrap();
+    assert_eq!((one.dim, one.components[1].std, one.components[0].weight), (1, 0.1, 0.5));
+}
+
+#[test]
+fn gmm_refuses_malformed_parameters_naming_them() {
+    for (params, words) in [
+        (vec![("means", text("0,0; 1"))], vec!["means", "2 coordinates", "component 2 has 1"]),
+        (vec![("means", text("0; x"))], vec!["means", "\"x\" is not a finite number"]),
+        (vec![("means", text("0; 1")), ("stds", text("0.1, 0.2, 0.3"))], vec!["stds", "3 entries for 2 components"]),
+        (vec![("means", text("0; 1")), ("stds", text("-0.1"))], vec!["stds", "≥ 0"]),
+        (vec![("means", text("0; 1")), ("weights", text("1, 0"))], vec!["weights", "component 2", "positive"]),
+    ] {
+        let given: BTreeMap<String, ParamValue> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let err = build(REGISTRY, PluginKind::Dataset, "gmm", &given).err().expect("refused").to_string();
+        assert!(words.iter().all(|w| err.contains(w)), "{err} should name {words:?}");
+    }
 }

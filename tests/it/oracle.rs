@@ -191,6 +191,36 @@ fn exact_samplers_on_the_oracle_reach_the_finite_sample_floor() {
 }
 
 #[test]
+fn the_oracle_of_a_user_given_mixture_reaches_the_floor() {
+    // A 2-D mixture of three components with unequal weights and widths, given in the config: the
+    // oracle's RK4 samples are as close to the target as a second draw of it is.
+    let dir = tempfile::tempdir().unwrap();
+    let mut trial = oracle_trial(
+        dir.path(),
+        &[
+            "data.target=\"gmm\"",
+            "data.target_params.means=\"-3,0; 3,0; 0,4\"",
+            "data.target_params.stds=\"0.4, 0.8, 0.3\"",
+            "data.target_params.weights=\"1, 2, 1\"",
+            "eval.size=2000",
+            "eval.reference_nfe=1000",
+        ],
+    );
+    let floor = sweep::reference(&trial.resolved).unwrap().metric("w2").unwrap();
+    let row = evaluate(&mut trial, "rk4", 100);
+    let (w2, err) = (row.metric("w2").unwrap(), row.metric(SOLVER_ERROR).unwrap());
+    eprintln!("user gmm: rk4 W2 {w2:.4} (floor {floor:.4}), solver_error {err:.2e}");
+    assert!(err > 0.0 && err < 1e-3, "rk4 at 100 NFE on the oracle is {err} from the reference");
+    assert!(w2 < 1.5 * floor, "W2 {w2} against the floor {floor}");
+    // A mixture the oracle cannot take is refused when the trial is made.
+    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"gmm\"", "data.target_params.stds=\"0\""]))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("std"), "{err}");
+}
+
+#[test]
 fn solver_error_measures_the_distance_to_the_converged_solve() {
     let dir = tempfile::tempdir().unwrap();
     let mut trial = oracle_trial(dir.path(), &["eval.size=2000"]);
