@@ -28,6 +28,10 @@ pub enum SampleError {
     Download(PluginError),
     #[error("the reference solve's last step: {0}")]
     ReferenceEnd(PluginError),
+    #[error("the jump from eval.t_end to the data: {0}")]
+    Finish(PluginError),
+    #[error("{source}; {hint}")]
+    SingularEnd { source: Box<SolveError>, hint: &'static str },
 }
 
 /// A trained network seen as the dynamics of a path: its output in its native target,
@@ -205,12 +209,43 @@ pub struct Sampled {
     pub span: (f64, f64),
 }
 
-/// A request: which solver (with parameters), how many model evaluations, on which grid.
+/// A request: which solver (with parameters), how many model evaluations, on which grid, over
+/// which span of the path.
 pub struct SampleSpec<'a> {
     pub solver: &'a str,
     pub solver_params: &'a std::collections::BTreeMap<String, ParamValue>,
     pub nfe: usize,
     pub grid: &'a str,
+    /// (t_start, t_end), 0 ≤ t_start < t_end ≤ 1 (see [`start_points`] and [`jump`]).
+    pub span: (f64, f64),
+}
+
+/// The solver's starting state at `t_start` for source points drawn at t = 0: the points scaled
+/// by σ(t_start)/σ(0), i.e. the path's marginal there with its signal term α(t_start)·x1
+/// dropped — how diffusion samplers start at σ_max. A span that starts past t = 0 is for paths
+/// whose first times are singular for a solver (EDM's σ/α is infinite where α = 0 on `cond-ot`);
+/// it makes sense for a Gaussian source only.
+pub fn start_points(mut x0: Vec<f32>, schedule: &dyn Schedule, t_start: f64) -> Vec<f32> {
+    if t_start > 0.0 {
+        let scale = (schedule.coefficients(t_start).sigma / schedule.coefficients(0.0).sigma) as f32;
+        x0.iter_mut().for_each(|v| *v *= scale);
+    }
+    x0
+}
+
+/// The deterministic jump from `from` to `to` along the model's own prediction, one evaluation:
+/// with x̂1 the data prediction at `from` and x̂0 = (x − α_from·x̂1)/σ_from,
+/// x(to) = α_to·x̂1 + σ_to·x̂0 (the DDIM step; Tweedie's denoising step x̂1 when σ_to = 0). It
+/// ends a span short of the data at t = 1, where the velocity of VP paths is infinite, and its
+/// error vanishes with σ_from², far below any sampler's. `x` is consumed.
+pub fn jump(f: &mut dyn Dynamics, x: Handle, from: f64, to: f64) -> Result<Handle, PluginError> {
+    let (cf, ct) = (f.coefficients(from), f.coefficients(to));
+    let data = f.predict(x, from, Target::Data)?;
+    let ratio = ct.sigma / cf.sigma;
+    let out = f.lincomb(&[(ct.alpha - ratio * cf.alpha, data), (ratio, x)]);
+    f.release(data);
+    f.release(x);
+    out
 }
 
 /// A model and the path it was trained on: what a solver integrates.
@@ -221,7 +256,8 @@ pub struct Network<'a> {
     pub target: Target,
 }
 
-/// Integrate from the source points `x0` (row-major, `dim` columns) at t = 0 to t = 1.
+/// Integrate from the source points `x0` (row-major, `dim` columns) over the spec's span, and
+/// from its end to the data with [`jump`] (one more evaluation, counted) when it ends before 1.
 pub fn sample(
     network: &Network<'_>,
     device: &Device,
@@ -233,15 +269,17 @@ pub fn sample(
     let solver = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, spec.solver, spec.solver_params)?;
     let grid = registry::build(crate::grids::REGISTRY, PluginKind::Grid, spec.grid, &Default::default())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
-    let times = grid.times(steps, 0.0, 1.0, network.schedule).map_err(RegistryError::from)?;
+    let (t_start, t_end) = spec.span;
+    let times = grid.times(steps, t_start, t_end, network.schedule).map_err(RegistryError::from)?;
     let start = Instant::now();
     let mut f = dynamics(network, device, noise_seed);
-    let x = f.upload(x0, dim);
-    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false)?;
-    let points = f.download(out.x).map_err(SampleError::Download)?;
+    let x = f.upload(start_points(x0, network.schedule, t_start), dim);
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false).map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
+    let (x, extra) = if t_end < 1.0 { (jump(f.as_mut(), out.x, t_end, 1.0).map_err(SampleError::Finish)?, 1) } else { (out.x, 0) };
+    let points = f.download(x).map_err(SampleError::Download)?;
     Ok(Sampled {
         points,
-        nfe: out.nfe,
+        nfe: out.nfe + extra,
         steps: out.steps,
         accepted: out.accepted,
         rejected: out.rejected,
@@ -249,6 +287,19 @@ pub fn sample(
         kind: solver.kind(),
         span: (times[0], times[times.len() - 1]),
     })
+}
+
+/// A failed solve over a span that touches a singular end of the path, with what to change.
+fn with_span_hint(source: SolveError, schedule: &dyn Schedule, (t_start, t_end): (f64, f64)) -> SampleError {
+    let (c0, c1) = (schedule.coefficients(t_start), schedule.coefficients(t_end));
+    let hint = if t_end == 1.0 && !(c1.d_alpha.is_finite() && c1.d_sigma.is_finite()) {
+        "the path's velocity is infinite at t = 1 (a VP path): set eval.t_end below 1 (e.g. 0.999) to end with one jump to the data"
+    } else if t_start == 0.0 && c0.alpha == 0.0 {
+        "the path has α = 0 at t = 0, where σ/α (EDM's noise level) is infinite: set eval.t_start above 0 (e.g. 0.001)"
+    } else {
+        return SampleError::Solve(source);
+    };
+    SampleError::SingularEnd { source: Box::new(source), hint }
 }
 
 /// How the converged solution that deterministic samples are measured against is computed.
@@ -270,12 +321,13 @@ pub struct ReferenceSpec<'a> {
 ///    σ(t_e) − σ(`span.1`) ≤ 1e-5, on a grid uniform in u = √(`span.1` − t): in u the
 ///    velocity's singular part becomes smooth (dx/du = −2u·dx/dt, and σ ∝ u near a VP data end),
 ///    so the solver keeps its order;
-/// 2. takes the last stretch in one exact-in-the-limit step, x(`span.1`) = α·x̂1 + σ·x̂0 with
-///    the data and noise predictions at t_e (the DDIM step, 2 more evaluations). Its error is
+/// 2. takes the last stretch in one exact-in-the-limit step, [`jump`]: x(`span.1`) = α·x̂1 + σ·x̂0
+///    with the predictions at t_e (the DDIM step). Its error is
 ///    second order in σ(t_e): O(1e-10), far below the 1e-2 that the experiments resolve.
 ///
 /// Both the samples and the reference therefore end at the same time, `span.1`, with the same
-/// meaning: no extra denoising is applied to the samples.
+/// meaning. Where `span.1` < 1 both then take the same [`jump`] to the data, and the reference
+/// starts from the same [`start_points`].
 pub fn reference(
     network: &Network<'_>,
     device: &Device,
@@ -303,17 +355,13 @@ pub fn reference(
     // The reference is deterministic; a stochastic reference solver would be a configuration
     // error that shows as a large solver error, not a crash.
     let mut f = dynamics(network, device, 0);
-    let x = f.upload(x0, dim);
+    let x = f.upload(start_points(x0, network.schedule, t0), dim);
     let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false)?;
     let x = match end {
         None => out.x,
-        Some(t_e) => {
-            let c = network.schedule.coefficients(t1);
-            let data = f.predict(out.x, t_e, Target::Data).map_err(SampleError::ReferenceEnd)?;
-            let noise = f.predict(out.x, t_e, Target::Epsilon).map_err(SampleError::ReferenceEnd)?;
-            f.lincomb(&[(c.alpha, data), (c.sigma, noise)]).map_err(SampleError::ReferenceEnd)?
-        }
+        Some(t_e) => jump(f.as_mut(), out.x, t_e, t1).map_err(SampleError::ReferenceEnd)?,
     };
+    let x = if t1 < 1.0 { jump(f.as_mut(), x, t1, 1.0).map_err(SampleError::Finish)? } else { x };
     f.download(x).map_err(SampleError::Download)
 }
 

@@ -20,6 +20,8 @@ pub struct Setup {
     pub dim: usize,
     /// The exact model, when the config asks for one.
     pub oracle: Option<Oracle>,
+    /// (eval.t_start, eval.t_end), checked.
+    pub span: (f64, f64),
 }
 
 impl Setup {
@@ -55,7 +57,22 @@ impl Setup {
                 return Err(resolved.key_error("model.kind", format!("unknown model kind `{other}`; known: {}", KINDS.join(", "))))
             }
         };
-        Ok(Setup { source, data, schedule, target, coupling, dim, oracle })
+        let span = (c.eval.t_start, c.eval.t_end);
+        if !(0.0..1.0).contains(&span.0) {
+            return Err(resolved.key_error("eval.t_start", format!("must be in [0, 1), got {}", span.0)));
+        }
+        if !(span.1 > span.0 && span.1 <= 1.0) {
+            return Err(resolved.key_error("eval.t_end", format!("must be in (eval.t_start, 1] = ({}, 1], got {}", span.0, span.1)));
+        }
+        // The start scaling divides by σ(0), the jump to the data by σ(t_end).
+        let (sigma_0, sigma_end) = (schedule.coefficients(0.0).sigma, schedule.coefficients(span.1).sigma);
+        if span.0 > 0.0 && (sigma_0.is_nan() || sigma_0 <= 0.0) {
+            return Err(resolved.key_error("eval.t_start", format!("a later start scales the source by σ(t_start)/σ(0), but σ(0) = {sigma_0}")));
+        }
+        if span.1 < 1.0 && (sigma_end.is_nan() || sigma_end <= 0.0) {
+            return Err(resolved.key_error("eval.t_end", format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1)));
+        }
+        Ok(Setup { source, data, schedule, target, coupling, dim, oracle, span })
     }
 }
 

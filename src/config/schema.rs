@@ -98,6 +98,12 @@ pub struct EvalConfig {
     /// How many of the evaluation's source points the reference is solved for: solver_error
     /// is the RMS over those.
     pub reference_points: usize,
+    /// The span of the path the samplers integrate over, 0 ≤ t_start < t_end ≤ 1. Short of 1,
+    /// the samples finish with one deterministic jump to the data (one more evaluation); past 0,
+    /// the source points start scaled by σ(t_start). For solvers that evaluate where a path is
+    /// singular: the velocity at t = 1 on VP paths, EDM's σ/α at t = 0 on `cond-ot`.
+    pub t_start: f64,
+    pub t_end: f64,
 }
 
 impl Default for RunnerConfig {
@@ -176,6 +182,8 @@ impl Default for EvalConfig {
             reference_solver: "rk4".into(),
             reference_nfe: 4000,
             reference_points: 2000,
+            t_start: 0.0,
+            t_end: 1.0,
         }
     }
 }

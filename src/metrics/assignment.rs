@@ -146,10 +146,10 @@ impl<'a> Solver<'a> {
             }
         }
         let mut free = Vec::new();
-        for i in 0..n {
-            if minimised[i] == 0 {
+        for (i, &count) in minimised.iter().enumerate() {
+            if count == 0 {
                 free.push(i);
-            } else if minimised[i] == 1 && n > 1 {
+            } else if count == 1 && n > 1 {
                 // The row's only tight column gets the row's second-best reduced cost as its
                 // reduced cost; rows that minimise several columns have a second best of 0.
                 let j1 = self.col_of_row[i];

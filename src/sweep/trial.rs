@@ -123,7 +123,7 @@ impl Trial {
         let n = c.eval.size;
         let x0 = self.setup.source.sample(n, seed::derive(c.seed, "eval-source", 0));
         let target = self.setup.data.sample(n, seed::derive(c.seed, "eval-target", 0));
-        let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid };
+        let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
         let sampled = sampling::sample(&network, &self.device, x0.clone(), self.setup.dim, &spec, noise_seed)?;

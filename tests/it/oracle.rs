@@ -271,3 +271,74 @@ fn the_reference_solve_has_converged() {
         assert!(rms < tol, "{name}: reference not converged, {rms}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Spans short of the path's singular ends
+
+#[test]
+fn the_jump_to_the_data_is_accurate_to_second_order_in_sigma() {
+    use runner::models::Model;
+    use runner::sampling::{reference, Network, ReferenceSpec};
+    // On `vp` the converged solve to t = 1 (through the reference's own singular end) and the
+    // converged solve to t_end followed by one jump must agree to O(σ(t_end)²).
+    let sched = schedule("vp");
+    let model = Model::Oracle(oracle_of(dataset_mixture("8gaussians"), "vp"));
+    let network = Network { model: &model, schedule: sched.as_ref(), target: runner::sdk::Target::Velocity };
+    let mut rng = StdRng::seed_from_u64(4);
+    let x0: Vec<f32> = (0..2 * 500).map(|_| rng.sample::<f64, _>(StandardNormal) as f32).collect();
+    let device = runner::device::parse("flex").unwrap();
+    let solve = |t_end| reference(&network, &device, x0.clone(), 2, (0.0, t_end), &ReferenceSpec { solver: "rk4", nfe: 4000 }).unwrap();
+    let full = solve(1.0);
+    let mut last = f64::INFINITY;
+    for t_end in [0.99, 0.999, 0.9999] {
+        let sigma = sched.coefficients(t_end).sigma;
+        let jumped = solve(t_end);
+        let rms = (full.iter().zip(&jumped).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / full.len() as f64).sqrt();
+        eprintln!("vp: t_end {t_end} (σ = {sigma:.3e}): jump differs from the full solve by {rms:.2e}");
+        assert!(rms < 10.0 * sigma * sigma + 1e-5 && rms < last, "t_end {t_end}: {rms}");
+        last = rms;
+    }
+}
+
+#[test]
+fn every_solver_runs_on_both_paths_over_a_span_short_of_their_singular_ends() {
+    // Without the span some solvers fail (their errors say which key to set); with it every
+    // registered solver samples both paths, and the jump's evaluation is counted.
+    let dir = tempfile::tempdir().unwrap();
+    let mut vp = oracle_trial(dir.path(), &["eval.size=500", "path.schedule=\"ddpm-linear\"", "eval.t_end=0.999", "eval.reference_nfe=400"]);
+    let mut ot = oracle_trial(dir.path(), &["eval.size=500", "eval.t_start=0.001", "eval.reference_nfe=400"]);
+    for entry in runner::solvers::REGISTRY {
+        let solver = build(runner::solvers::REGISTRY, PluginKind::Solver, entry.info.name, &BTreeMap::new()).unwrap();
+        let nfe = solver.nfe(64);
+        for (trial, extra) in [(&mut vp, 1), (&mut ot, 0)] {
+            let row = evaluate(trial, entry.info.name, nfe);
+            let w2 = row.metric("w2").unwrap();
+            assert!(w2.is_finite() && w2 < 0.5, "{} on {}: W2 {w2}", entry.info.name, row.schedule);
+            if solver.step_control().is_none() {
+                assert_eq!(row.nfe, nfe + extra, "{} on {}", entry.info.name, row.schedule);
+            }
+        }
+    }
+    let mut bare = oracle_trial(dir.path(), &["eval.size=500", "path.schedule=\"ddpm-linear\""]);
+    let err = bare.evaluate(&Evaluation { solver: "rk4".into(), params: Default::default(), nfe: 40 }).err().unwrap().to_string();
+    assert!(err.contains("eval.t_end") && err.contains("infinite"), "{err}");
+    let mut bare = oracle_trial(dir.path(), &["eval.size=500"]);
+    let err = bare.evaluate(&Evaluation { solver: "edm-heun".into(), params: Default::default(), nfe: 39 }).err().unwrap().to_string();
+    assert!(err.contains("eval.t_start"), "{err}");
+}
+
+#[test]
+fn a_span_outside_the_path_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sets, key) in [
+        (vec!["eval.t_start=1.0"], "eval.t_start"),
+        (vec!["eval.t_start=-0.1"], "eval.t_start"),
+        (vec!["eval.t_start=0.5", "eval.t_end=0.4"], "eval.t_end"),
+        (vec!["eval.t_end=1.5"], "eval.t_end"),
+    ] {
+        let mut all = vec!["model.kind=\"oracle\""];
+        all.extend(sets.iter().copied());
+        let err = Trial::create(dir.path(), resolve(&all)).err().expect("refused").to_string();
+        assert!(err.contains(key), "{sets:?}: {err}");
+    }
+}
