@@ -46,7 +46,7 @@ impl Activation {
 
     fn apply(self, x: Tensor<2>) -> Tensor<2> {
         match self {
-            Activation::Silu => activation::silu(x),
+            Activation::Silu => super::silu::silu(x),
             Activation::Relu => activation::relu(x),
             Activation::Gelu => activation::gelu(x),
             Activation::Tanh => activation::tanh(x),

@@ -4,6 +4,7 @@
 
 mod mlp;
 mod oracle;
+pub mod silu;
 mod time_features;
 
 pub use mlp::{Activation, Mlp, ModelError};

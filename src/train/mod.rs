@@ -29,8 +29,8 @@ pub enum TrainError {
     Optimizer(String),
     #[error("train.{key} must be at least 1")]
     Size { key: &'static str },
-    #[error("training diverged: the loss is {loss} at step {step}")]
-    Diverged { step: usize, loss: f32 },
+    #[error("training diverged: the mean loss of steps {first}–{step} is {loss}")]
+    Diverged { first: usize, step: usize, loss: f64 },
 }
 
 /// One logged point of the loss curve: the mean loss over the steps since the last one.
@@ -75,7 +75,10 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     };
 
     let mut losses = Vec::new();
-    let mut window = 0.0f64;
+    // The loss is summed on the device and read back only at log points: reading a value waits
+    // for the device, which on a GPU would stall every step. A non-finite loss stays non-finite
+    // in the sum, so divergence is caught at the next log point.
+    let mut window: Option<Tensor<1>> = None;
     for step in 0..tc.steps {
         let b = batch::build(setup, &source, tc.batch_size, config.seed, step as u64)?;
         let n = tc.batch_size;
@@ -88,21 +91,25 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
             None => sq.mean(),
         };
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let value: f32 = loss.into_scalar();
-        if !value.is_finite() {
-            return Err(TrainError::Diverged { step, loss: value });
-        }
-        window += value as f64;
+        let value = loss.detach();
+        window = Some(match window.take() {
+            Some(sum) => sum + value,
+            None => value,
+        });
         model = optim.step(tc.lr, model, grads);
         if let Some(e) = ema.take() {
             ema = Some(e.ema_update(&model, tc.ema_decay));
         }
         if (step + 1) % log_every == 0 || step + 1 == tc.steps {
-            let count = (step % log_every + 1) as f64;
-            let point = LossPoint { step: step + 1, loss: window / count };
+            let count = step % log_every + 1;
+            let sum: f32 = window.take().expect("a step since the last log point").into_scalar();
+            let mean = f64::from(sum) / count as f64;
+            if !mean.is_finite() {
+                return Err(TrainError::Diverged { first: step + 2 - count, step: step + 1, loss: mean });
+            }
+            let point = LossPoint { step: step + 1, loss: mean };
             tracing::info!(step = point.step, loss = point.loss, "train");
             losses.push(point);
-            window = 0.0;
         }
     }
     let model = ema.unwrap_or_else(|| model.valid());

@@ -168,9 +168,13 @@ fn a_non_finite_state_stops_the_loop_with_its_time_and_step() {
         let x0 = f.insert(vec![0.0; 3]);
         let times: Vec<f64> = (0..=10).map(|i| i as f64 / 10.0).collect();
         let err = integrate(s.as_ref(), &mut f, x0, &times, true).unwrap_err();
-        let SolveError::NonFinite { t, step } = err else { panic!("{name}: {err}") };
-        // Euler first sees t = 0.5 at step 5 (landing at 0.6); methods with a c = 1 stage at step 4.
-        assert!((4..=5).contains(&step) && (t - times[step + 1]).abs() < 1e-15, "{name}: step {step}, t {t}");
+        let SolveError::NonFinite { since, t, step } = err else { panic!("{name}: {err}") };
+        // Euler first sees t = 0.5 at step 5 (landing at 0.6); methods with a c = 1 stage at step 4
+        // (landing at 0.5). The loop checks after steps 1, 2, 4, 8 and the last (indices 0, 1,
+        // 3, 7, 9): the error brackets the first bad state between the last finite check, t = 0.4,
+        // and the next, t = 0.8.
+        assert_eq!((step, since), (7, 0.4), "{name}");
+        assert!((t - times[step + 1]).abs() < 1e-15, "{name}: step {step}, t {t}");
         assert!(err.to_string().contains("non-finite"), "{err}");
         assert_eq!(f.live_handles(), 1, "{name}: everything but x0 is released after the error");
         assert_eq!(f.stale_releases(), 0, "{name}");

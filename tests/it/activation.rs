@@ -1,0 +1,68 @@
+//! The host SiLU of the flex backend (src/models/silu.rs): its exponential against f64, its
+//! values, and its gradient on an autodiff device against the exact derivative and against
+//! burn's own SiLU.
+
+use burn::tensor::{activation, Tensor, TensorData};
+use runner::models::silu;
+
+/// Points across the whole range where SiLU is not yet 0 or x in f32, and beyond.
+fn grid() -> Vec<f32> {
+    (0..20_001).map(|i| -100.0 + 0.01 * i as f32).collect()
+}
+
+fn exact_silu(x: f64) -> f64 {
+    x / (1.0 + (-x).exp())
+}
+
+fn exact_slope(x: f64) -> f64 {
+    let s = 1.0 / (1.0 + (-x).exp());
+    s * (1.0 + x * (1.0 - s))
+}
+
+#[test]
+fn the_polynomial_exponential_is_accurate_to_a_few_ulp() {
+    let mut worst = 0.0f64;
+    for x in (0..175_000).map(|i| -87.0 + 0.001 * i as f32) {
+        let got = f64::from(silu::exp(x));
+        let want = f64::from(x).exp();
+        worst = worst.max((got - want).abs() / want);
+    }
+    eprintln!("exp: worst relative error {worst:.2e} on [-87, 88]");
+    assert!(worst < 3.0 * f64::from(f32::EPSILON), "{worst}");
+    assert!(silu::exp(200.0).is_finite() && silu::sigmoid(-200.0) < 1e-37 && silu::sigmoid(200.0) == 1.0);
+}
+
+#[test]
+fn silu_on_flex_has_silus_values_and_exact_gradient() {
+    let device = runner::device::parse("flex").unwrap();
+    let xs = grid();
+    let n = xs.len();
+    let values = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
+    // Plain device: values.
+    let plain = values(silu::silu(Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 1]), &device)));
+    // Autodiff device: values and the gradient of Σ SiLU(x), next to burn's own SiLU.
+    let ad = device.autodiff();
+    let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 1]), &ad).require_grad();
+    let y = silu::silu(x.clone());
+    let grad = values(x.grad(&y.clone().sum().backward()).unwrap());
+    let tracked = values(y);
+    let x_burn = Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 1]), &ad).require_grad();
+    let grad_burn = values(x_burn.grad(&activation::silu(x_burn.clone()).sum().backward()).unwrap());
+    let (mut worst_value, mut worst_grad, mut worst_vs_burn) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..n {
+        let x = f64::from(xs[i]);
+        // Absolute error relative to the scale of the terms the value is built from (|x|·g and
+        // |c| are at most about |x|), i.e. a few ulp of x.
+        let scale = x.abs().max(1.0);
+        worst_value = worst_value.max((f64::from(plain[i]) - exact_silu(x)).abs() / scale);
+        worst_value = worst_value.max((f64::from(tracked[i]) - exact_silu(x)).abs() / scale);
+        // The derivative σ + x·σ·(1 − σ) inherits 1 − σ's absolute rounding (an ulp of 1)
+        // times |x|: the same per-unit-of-|x| scale.
+        worst_grad = worst_grad.max((f64::from(grad[i]) - exact_slope(x)).abs() / scale);
+        worst_vs_burn = worst_vs_burn.max(f64::from(grad[i] - grad_burn[i]).abs());
+    }
+    eprintln!("silu: value error {worst_value:.2e}, gradient error {worst_grad:.2e} (per unit of |x|), vs burn {worst_vs_burn:.2e}");
+    assert!(worst_value < 4.0 * f64::from(f32::EPSILON), "{worst_value}");
+    assert!(worst_grad < 4.0 * f64::from(f32::EPSILON), "{worst_grad}");
+    assert!(worst_vs_burn < 1e-6, "{worst_vs_burn}");
+}
