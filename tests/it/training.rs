@@ -60,7 +60,7 @@ fn evaluating_before_training_is_a_clear_error() {
 fn a_diverging_run_stops_at_the_next_log_point_naming_the_steps() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = trial(dir.path(), &["train.lr=1e8", "train.steps=40", "train.log_every=10"]);
-    let err = t.train().err().expect("an lr of 1e8 diverges").to_string();
+    let err = t.train().expect_err("an lr of 1e8 diverges").to_string();
     assert!(err.contains("diverged") && err.contains("steps"), "{err}");
     let status = std::fs::read_to_string(t.dir.join("run.json")).unwrap();
     assert!(status.contains("\"failed\"") && status.contains("diverged"), "{status}");
