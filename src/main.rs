@@ -9,6 +9,13 @@ use runner::config::Layers;
 use runner::script::{self, Session};
 use runner::sdk::PluginKind;
 
+/// Tensors of a few hundred kilobytes are allocated and freed at every operation. glibc's
+/// malloc serves blocks that size with fresh `mmap`s, so every operation paid page faults and
+/// page zeroing (a sixth of a sampling profile); mimalloc keeps freed memory for reuse, which
+/// made sampling the small model 1.8× faster.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "runner", version, about = "Experiments that compare diffusion models against flow matching")]
 #[command(args_conflicts_with_subcommands = true)]

@@ -20,27 +20,31 @@ pub fn silu(x: Tensor<2>) -> Tensor<2> {
         return activation::silu(x);
     }
     let dims = x.dims();
-    let values = x.clone().detach().into_data().try_into_vec::<f32>().expect("a float tensor holds f32 values");
     let constant = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, dims), &device);
-    let mut first = vec![0.0f32; values.len()];
+    let host = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().expect("a float tensor holds f32 values");
     if autodiff {
-        let mut offset = vec![0.0f32; values.len()];
+        // x stays in the graph, so its values are a copy; that buffer then holds the slope.
+        let mut slope = host(x.clone().detach());
+        let mut offset = vec![0.0f32; slope.len()];
         vectorised(|| {
-            for ((&x, g), c) in values.iter().zip(first.iter_mut()).zip(offset.iter_mut()) {
+            for (g, c) in slope.iter_mut().zip(offset.iter_mut()) {
+                let x = *g;
                 let s = sigmoid(x);
                 let d = s + x * s * (1.0 - s);
                 *g = d;
                 *c = x * s - x * d;
             }
         });
-        x * constant(first) + constant(offset)
+        x * constant(slope) + constant(offset)
     } else {
+        // Without a graph x is consumed and its buffer reused in place.
+        let mut values = host(x);
         vectorised(|| {
-            for (&x, y) in values.iter().zip(first.iter_mut()) {
-                *y = x * sigmoid(x);
+            for v in values.iter_mut() {
+                *v *= sigmoid(*v);
             }
         });
-        constant(first)
+        constant(values)
     }
 }
 
