@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per feature.
 
+mod bench;
 mod cli;
 mod config;
 mod conformance;
