@@ -4,6 +4,7 @@
 //! coefficient functions; one integration loop drives every solver; plugins implement the
 //! traits of the `runner-sdk` crate.
 
+pub mod bench;
 pub mod config;
 pub mod couplings;
 pub mod data;

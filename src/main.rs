@@ -1,10 +1,12 @@
-//! The `runner` command line: run an experiment script, list plugins, show the config.
+//! The `runner` command line: run an experiment script, list plugins, show the config, measure
+//! speed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use runner::bench;
 use runner::config::Layers;
 use runner::script::{self, Session};
 use runner::sdk::PluginKind;
@@ -49,16 +51,39 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Measure training and sampling speed on every device of this build, beside PyTorch eager
+    /// on the same workloads (README "Speed").
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// A device to measure (repeatable); default: every CPU device of this build.
+    #[arg(long = "device", value_name = "NAME")]
+    devices: Vec<String>,
+    /// The Python of the PyTorch reference; default: .venv/bin/python if it exists, else python3.
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Intra-op threads of every backend and of PyTorch; default: all the machine has.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Short timed runs (rougher figures).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the results to FILE (.json: everything; .csv: the rows).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The bench trains many short runs; their loss lines would bury its table.
+    let default_log = if matches!(cli.command, Some(Command::Bench(_))) { "runner=warn" } else { "runner=info" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "runner=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| default_log.into()))
         .with_target(false)
         .init();
-    match run(Cli::parse()) {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -81,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        (Some(Command::Bench(args)), _) => bench(args),
         (None, Some(path)) => {
             let layers = layers(&cli.overrides)?;
             script::run(Session { script: path, layers, dry_run: false })?;
@@ -88,6 +114,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         (None, None) => anyhow::bail!("nothing to do: give a script to run, or a command (see --help)"),
     }
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let threads = args.threads.map_or_else(bench::default_threads, usize::from);
+    // flex and ndarray run on rayon's global pool, which reads this variable once, when it
+    // starts: nothing has run on a device yet, and no other thread exists to race with.
+    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let options = bench::Options {
+        devices: if args.devices.is_empty() { bench::default_devices() } else { args.devices },
+        threads,
+        python: bench::python(args.python.as_deref(), &cwd),
+        plan: if args.quick { bench::Plan::quick() } else { bench::Plan::standard() },
+    };
+    let report = bench::run(&options, &mut |step| eprintln!("bench: {step}"))?;
+    print!("{}", report.table());
+    if let Some(path) = &args.out {
+        report.write(path)?;
+    }
+    Ok(())
 }
 
 fn layers(overrides: &Overrides) -> anyhow::Result<Layers> {

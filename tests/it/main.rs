@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per feature.
 
 mod activation;
+mod bench;
 mod cli;
 mod config;
 mod conformance;
