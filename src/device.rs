@@ -12,6 +12,8 @@ pub enum DeviceError {
     NotCompiled { name: String, feature: &'static str, available: String },
     #[error("unknown device `{name}`; known: flex, ndarray, libtorch, libtorch:cuda:N")]
     Unknown { name: String },
+    #[error("device `{name}`: libtorch finds {found} CUDA device(s) on this machine (no NVIDIA GPU or driver?); `libtorch` runs on the CPU")]
+    NoGpu { name: String, found: usize },
 }
 
 /// The device names this build can run on.
@@ -60,8 +62,16 @@ pub fn parse(name: &str) -> Result<Device, DeviceError> {
         _ => match name.strip_prefix("libtorch:cuda:").map(str::parse::<usize>) {
             Some(Ok(_index)) => {
                 #[cfg(feature = "tch")]
-                #[allow(deprecated)]
-                return Ok(Device::libtorch_cuda(_index));
+                {
+                    // A GPU that is not there would fail only at the first tensor, as a panic
+                    // deep inside libtorch; refuse it here, by name.
+                    let found = Device::enumerate(burn::tensor::DeviceType::LibTorch).len();
+                    if _index >= found {
+                        return Err(DeviceError::NoGpu { name: name.to_string(), found });
+                    }
+                    #[allow(deprecated)]
+                    return Ok(Device::libtorch_cuda(_index));
+                }
                 #[allow(unreachable_code)]
                 Err(not_compiled("tch"))
             }

@@ -10,6 +10,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::tensor::Device;
 use runner_sdk::{ParamValue, SolverKind};
 use serde_json::{json, Value};
@@ -194,12 +195,19 @@ impl Trial {
 
     fn write_status(&self, status: &str, error: Option<&str>) -> Result<(), TrialError> {
         let c = &self.resolved.config;
+        // Where burn reports the trained network's weights, e.g. `Device<LibTorch(Cpu)>`: what
+        // the `device` key turned into (null before training, and for an oracle: CPU code).
+        let network_device = match &self.model {
+            Some(Model::Mlp(mlp)) => mlp.devices().first().map(|d| format!("{d:?}")),
+            _ => None,
+        };
         let run = json!({
             "trial": self.id,
             "status": status,
             "error": error,
             "updated_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             "device": c.device,
+            "network_device": network_device,
             "train_seconds": self.fit.as_ref().map(|f| f.seconds),
             "final_loss": self.fit.as_ref().and_then(|f| f.final_loss),
             "evaluations": self.evaluations,

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod conformance;
 mod data;
+mod device;
 mod grids;
 mod metrics;
 mod oracle;

@@ -1,5 +1,6 @@
 //! Both families really learn: a flow-matching model and a DDPM, each trained for a few hundred
-//! steps on N(3, 0.5²), reach W2 < 0.1 (the 2,000-point floor is about 0.02).
+//! steps on N(3, 0.5²), reach W2 < 0.1 (the 2,000-point floor is about 0.02), on every device
+//! this build has (flex, and libtorch with `--features tch`).
 
 use runner::config::Layers;
 use runner::sweep::{self, Evaluation, Trial};
@@ -23,6 +24,12 @@ fn trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
     Trial::create(dir, layers.resolve(&[]).unwrap()).unwrap()
 }
 
+/// The `--set device=...` of every device this build can train on here: each compiled backend,
+/// less the `libtorch:cuda:N` pattern (it needs a GPU).
+fn devices() -> Vec<String> {
+    runner::device::available().into_iter().filter(|d| !d.contains("cuda")).map(|d| format!("device={d:?}")).collect()
+}
+
 fn w2(trial: &mut Trial, solver: &str, nfe: usize) -> f64 {
     let request = Evaluation { solver: solver.into(), params: Default::default(), nfe };
     trial.evaluate(&request).unwrap().metric("w2").unwrap()
@@ -30,22 +37,26 @@ fn w2(trial: &mut Trial, solver: &str, nfe: usize) -> f64 {
 
 #[test]
 fn flow_matching_learns_a_gaussian() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut t = trial(dir.path(), &["method=\"fm\"", "path.schedule=\"cond-ot\"", "path.target=\"velocity\""]);
-    t.train().unwrap();
-    let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
-    let fm = w2(&mut t, "euler", 20);
-    assert!(fm < 0.1, "flow matching W2 {fm} (floor {floor})");
+    for device in devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = trial(dir.path(), &[&device, "method=\"fm\"", "path.schedule=\"cond-ot\"", "path.target=\"velocity\""]);
+        t.train().unwrap();
+        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        let fm = w2(&mut t, "euler", 20);
+        assert!(fm < 0.1, "{device}: flow matching W2 {fm} (floor {floor})");
+    }
 }
 
 #[test]
 fn ddpm_learns_a_gaussian() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut t = trial(dir.path(), &["method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
-    t.train().unwrap();
-    let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
-    let ancestral = w2(&mut t, "ddpm", 1000);
-    assert!(ancestral < 0.1, "DDPM W2 {ancestral} (floor {floor})");
+    for device in devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = trial(dir.path(), &[&device, "method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
+        t.train().unwrap();
+        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        let ancestral = w2(&mut t, "ddpm", 1000);
+        assert!(ancestral < 0.1, "{device}: DDPM W2 {ancestral} (floor {floor})");
+    }
 }
 
 #[test]
