@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes `cargo build --features tch` (burn's libtorch backend) work in this checkout with no
 # further action. torch-sys 0.22 is built against PyTorch 2.9.0 and cannot download libtorch
-# itself here, so this script either installs PyTorch 2.9.0 from PyPI into .venv/ (its wheel
+# itself here, so this script either installs PyTorch 2.9.0 from PyPI into a virtual environment
+# (.venv/, or the directory $RUNNER_VENV names, which several checkouts can share; the wheel
 # carries the C++ headers and shared libraries torch-sys needs) or takes the libtorch that
 # $LIBTORCH names, and writes .cargo/config.toml, whose [env] section hands LIBTORCH to cargo
 # when it runs in this directory. build.rs then embeds the library directory as an rpath, so the
@@ -30,18 +31,20 @@ if [[ -n "${LIBTORCH:-}" ]]; then
             fail "$libtorch is libtorch $found, torch-sys 0.22 needs $torch_version (unset LIBTORCH to install it into .venv/)"
     fi
 else
-    python=.venv/bin/python
+    venv=${RUNNER_VENV:-.venv}
+    python=$venv/bin/python
     if [[ ! -x $python ]]; then
         command -v python3 >/dev/null || fail "python3 not found; install Python 3 (with venv) or set LIBTORCH to a libtorch $torch_version directory"
-        echo "creating the virtual environment $root/.venv"
-        python3 -m venv .venv || fail "python3 -m venv .venv failed (on Debian/Ubuntu: apt install python3-venv)"
+        echo "creating the virtual environment $venv"
+        mkdir -p "$(dirname "$venv")"
+        python3 -m venv "$venv" || fail "python3 -m venv $venv failed (on Debian/Ubuntu: apt install python3-venv)"
     fi
     # Asks pip's metadata, not `import torch` (seconds with the CUDA build), so a rerun is quick.
     installed=$("$python" -c 'import importlib.metadata as m; print(m.version("torch"))' 2>/dev/null || true)
     if [[ ${installed%%+*} == "$torch_version" ]]; then
-        echo "PyTorch $installed is already in $root/.venv"
+        echo "PyTorch $installed is already in $venv"
     else
-        echo "installing PyTorch $torch_version from PyPI into $root/.venv (the CUDA build: about 3 GB to download, 7 GB installed)"
+        echo "installing PyTorch $torch_version from PyPI into $venv (the CUDA build: about 3 GB to download, 7 GB installed)"
         "$python" -m pip install --disable-pip-version-check "torch==$torch_version"
     fi
     libtorch=$("$python" -c 'import importlib.util, os; print(os.path.realpath(importlib.util.find_spec("torch").submodule_search_locations[0]))')

@@ -61,13 +61,16 @@ struct BenchArgs {
     /// A device to measure (repeatable); default: every CPU device of this build.
     #[arg(long = "device", value_name = "NAME")]
     devices: Vec<String>,
-    /// The Python of the PyTorch reference; default: .venv/bin/python if it exists, else python3.
+    /// The Python of the PyTorch reference; default: $RUNNER_VENV/bin/python or .venv/bin/python if it exists, else python3.
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
     /// Intra-op threads of every backend and of PyTorch; default: all the machine has.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Short timed runs (rougher figures).
+    /// Only this row, e.g. "sample small" (repeatable; for profiling one workload).
+    #[arg(long = "row", value_name = "ROW")]
+    rows: Vec<String>,
+    /// Short timed runs, one per row (rougher figures).
     #[arg(long)]
     quick: bool,
     /// Also write the results to FILE (.json: everything; .csv: the rows).
@@ -126,7 +129,9 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         devices: if args.devices.is_empty() { bench::default_devices() } else { args.devices },
         threads,
         python: bench::python(args.python.as_deref(), &cwd),
-        plan: if args.quick { bench::Plan::quick() } else { bench::Plan::standard() },
+        plan: if args.quick { bench::Plan::quick() } else { bench::Plan::standard() }
+            .select(&args.rows)
+            .map_err(|e| anyhow::anyhow!("--row: {e}"))?,
     };
     let report = bench::run(&options, &mut |step| eprintln!("bench: {step}"))?;
     print!("{}", report.table());

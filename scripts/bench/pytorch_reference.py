@@ -92,10 +92,14 @@ class Bench:
             loss.item()
         return time.perf_counter() - start
 
+    def best_of(self, rate):
+        """The highest of plan["rounds"] measured rates (bench::measure::best_of)."""
+        return max(rate() for _ in range(max(self.plan["rounds"], 1)))
+
     def train_rate(self, case):
         warmup = self.plan["warmup_steps"]
         steps = self.repetitions(warmup, self.train(case, warmup), 1, max(self.plan["min_steps"], 1))
-        return steps / self.train(case, steps)
+        return self.best_of(lambda: steps / self.train(case, steps))
 
     def sample(self, model, x0, nfe):
         """Seconds for Euler with nfe uniform steps from t = 0 to 1, as runner's sample() does."""
@@ -114,8 +118,9 @@ class Bench:
         x0 = self.torch.randn(case["points"], self.plan["dim"])
         warmup = max(self.plan["warmup_nfe"], 1)
         reps = self.repetitions(warmup, self.sample(model, x0, warmup), case["nfe"], 1)
-        seconds = sum(self.sample(model, x0, case["nfe"]) for _ in range(reps))
-        return reps * case["points"] / seconds
+        return self.best_of(
+            lambda: reps * case["points"] / sum(self.sample(model, x0, case["nfe"]) for _ in range(reps))
+        )
 
     def peak_gflops(self):
         """GFLOP/s of an n x n by n x n float32 torch.mm: one warm-up, the fastest of peak_reps."""

@@ -55,17 +55,29 @@ fn run_training(device_name: &str, device: &Device, plan: &Plan, batch: usize, w
     Ok((trained, start.elapsed().as_secs_f64(), setup))
 }
 
-/// Training steps per second: a warm-up run, then a run long enough to last `plan.seconds`.
+/// Training steps per second: a warm-up run, then the fastest of `plan.rounds` runs, each long
+/// enough to last `plan.seconds`.
 pub fn train_rate(device_name: &str, device: &Device, plan: &Plan, case: &TrainCase) -> Result<f64, BenchError> {
     let (_, warm, _) = run_training(device_name, device, plan, case.batch, case.width, plan.warmup_steps)?;
     let steps = plan.repetitions(plan.warmup_steps, warm, 1, plan.min_steps.max(1));
-    let (_, seconds, _) = run_training(device_name, device, plan, case.batch, case.width, steps)?;
-    Ok(steps as f64 / seconds)
+    best_of(plan.rounds, || {
+        let (_, seconds, _) = run_training(device_name, device, plan, case.batch, case.width, steps)?;
+        Ok(steps as f64 / seconds)
+    })
+}
+
+/// The highest of `rounds` (at least one) measured rates.
+fn best_of(rounds: usize, mut rate: impl FnMut() -> Result<f64, BenchError>) -> Result<f64, BenchError> {
+    let mut best = f64::NEG_INFINITY;
+    for _ in 0..rounds.max(1) {
+        best = best.max(rate()?);
+    }
+    Ok(best)
 }
 
 /// Samples per second of Euler at `case.nfe` on a network of the case's width (trained for one
-/// step: the weights do not change the cost): a warm-up run at `plan.warmup_nfe`, then as many
-/// full runs as fill `plan.seconds`, at least one.
+/// step: the weights do not change the cost): a warm-up run at `plan.warmup_nfe`, then the
+/// fastest of `plan.rounds` measurements, each as many full runs as fill `plan.seconds`.
 pub fn sample_rate(device_name: &str, device: &Device, plan: &Plan, case: &SampleCase) -> Result<f64, BenchError> {
     let (trained, _, setup) = run_training(device_name, device, plan, 256, case.width, 1)?;
     let model = Model::Mlp(trained.model);
@@ -81,9 +93,11 @@ pub fn sample_rate(device_name: &str, device: &Device, plan: &Plan, case: &Sampl
     };
     let warm = run(plan.warmup_nfe.max(1))?;
     let reps = plan.repetitions(plan.warmup_nfe.max(1), warm, case.nfe, 1);
-    let mut seconds = 0.0;
-    for _ in 0..reps {
-        seconds += run(case.nfe)?;
-    }
-    Ok((reps * case.points) as f64 / seconds)
+    best_of(plan.rounds, || {
+        let mut seconds = 0.0;
+        for _ in 0..reps {
+            seconds += run(case.nfe)?;
+        }
+        Ok((reps * case.points) as f64 / seconds)
+    })
 }

@@ -40,6 +40,10 @@ pub struct Plan {
     pub seconds: f64,
     /// ... but for at least this many training steps (a sampling measurement is at least one run).
     pub min_steps: usize,
+    /// Timed measurements per row; the fastest counts. On a shared machine a measurement is
+    /// only ever slowed down by others, so the best of a few is the steadiest estimate of the
+    /// code's own speed, on both sides alike.
+    pub rounds: usize,
     /// Size n of the n × n single-precision matmul whose rate is the peak of a device.
     pub peak_size: usize,
     /// Timed matmuls after one warm-up; the fastest counts.
@@ -63,6 +67,7 @@ impl Plan {
             warmup_nfe: 5,
             seconds: 2.0,
             min_steps: 5,
+            rounds: 3,
             peak_size: 2048,
             peak_reps: 5,
         }
@@ -70,7 +75,26 @@ impl Plan {
 
     /// The same workloads with short timed runs: rougher figures, for a quick look.
     pub fn quick() -> Plan {
-        Plan { warmup_steps: 5, warmup_nfe: 2, seconds: 0.25, min_steps: 2, peak_reps: 1, ..Plan::standard() }
+        Plan { warmup_steps: 5, warmup_nfe: 2, seconds: 0.25, min_steps: 2, rounds: 1, peak_reps: 1, ..Plan::standard() }
+    }
+
+    /// Only the rows named in `rows` ("train small", "sample medium", ...; all when empty).
+    pub fn select(mut self, rows: &[String]) -> Result<Plan, String> {
+        if rows.is_empty() {
+            return Ok(self);
+        }
+        let known: Vec<String> = self
+            .train
+            .iter()
+            .map(|c| format!("train {}", c.name))
+            .chain(self.sample.iter().map(|c| format!("sample {}", c.name)))
+            .collect();
+        if let Some(unknown) = rows.iter().find(|r| !known.contains(r)) {
+            return Err(format!("no row `{unknown}`; the rows are: {}", known.join(", ")));
+        }
+        self.train.retain(|c| rows.contains(&format!("train {}", c.name)));
+        self.sample.retain(|c| rows.contains(&format!("sample {}", c.name)));
+        Ok(self)
     }
 
     /// Multiply-adds of one forward pass per point: Σ fan_in · fan_out over the linear layers

@@ -48,13 +48,17 @@ impl Reference {
     }
 }
 
-/// The interpreter to use: the given one, else `.venv/bin/python` under `dir` if it exists,
-/// else `python3` from the PATH.
+/// The interpreter to use: the given one, else the Python of the environment that
+/// scripts/setup-libtorch.sh installed PyTorch into (`$RUNNER_VENV`, else `.venv/` under `dir`)
+/// if it exists, else `python3` from the PATH.
 pub fn python(given: Option<&Path>, dir: &Path) -> PathBuf {
     if let Some(p) = given {
         return p.to_path_buf();
     }
-    let venv = dir.join(VENV_PYTHON);
+    let venv = match std::env::var_os("RUNNER_VENV") {
+        Some(venv) => dir.join(venv).join("bin/python"),
+        None => dir.join(VENV_PYTHON),
+    };
     if venv.is_file() {
         return venv;
     }

@@ -5,6 +5,8 @@
 mod mlp;
 mod oracle;
 pub mod silu;
+#[cfg(feature = "tch")]
+mod silu_libtorch;
 mod time_features;
 
 pub use mlp::{Activation, Mlp, ModelError};

@@ -1,6 +1,6 @@
-//! The host SiLU of the flex backend (src/models/silu.rs): its exponential against f64, its
-//! values, and its gradient on an autodiff device against the exact derivative and against
-//! burn's own SiLU.
+//! runner's SiLU (src/models/silu.rs): on flex the host SiLU, its exponential against f64; on
+//! flex and on libtorch its values, and its gradient on an autodiff device against the exact
+//! derivative and against burn's own SiLU.
 
 use burn::tensor::{activation, Tensor, TensorData};
 use runner::models::silu;
@@ -65,4 +65,37 @@ fn silu_on_flex_has_silus_values_and_exact_gradient() {
     assert!(worst_value < 4.0 * f64::from(f32::EPSILON), "{worst_value}");
     assert!(worst_grad < 4.0 * f64::from(f32::EPSILON), "{worst_grad}");
     assert!(worst_vs_burn < 1e-6, "{worst_vs_burn}");
+}
+
+/// On libtorch runner's SiLU is PyTorch's fused kernel pair, registered as one autodiff node:
+/// same values and gradient as the exact function and as burn's composite SiLU, and a model
+/// built with it trains (tests/it/training.rs runs on every device).
+#[cfg(feature = "tch")]
+#[test]
+fn silu_on_libtorch_has_silus_values_and_exact_gradient() {
+    let device = runner::device::parse("libtorch").unwrap();
+    let xs: Vec<f32> = (0..2_001).map(|i| -20.0 + 0.02 * i as f32).collect();
+    let n = xs.len();
+    let values = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
+    let input = |device: &burn::tensor::Device| Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 1]), device);
+    let plain = values(silu::silu(input(&device)));
+    let ad = device.autodiff();
+    let x = input(&ad).require_grad();
+    // A weighted sum, so that the incoming gradient is not all ones.
+    let weights = Tensor::<2>::from_data(TensorData::new((0..n).map(|i| 1.0 + (i % 7) as f32).collect::<Vec<_>>(), [n, 1]), &ad);
+    let y = silu::silu(x.clone());
+    let grad = values(x.grad(&(y.clone() * weights.clone()).sum().backward()).unwrap());
+    let tracked = values(y);
+    let x_burn = input(&ad).require_grad();
+    let grad_burn = values(x_burn.grad(&(activation::silu(x_burn.clone()) * weights).sum().backward()).unwrap());
+    for i in 0..n {
+        let (x, w) = (f64::from(xs[i]), 1.0 + (i % 7) as f64);
+        let scale = x.abs().max(1.0);
+        for got in [plain[i], tracked[i]] {
+            assert!((f64::from(got) - exact_silu(x)).abs() < 4.0 * f64::from(f32::EPSILON) * scale, "silu({x}) = {got}");
+        }
+        let want = w * exact_slope(x);
+        assert!((f64::from(grad[i]) - want).abs() < 8.0 * f64::from(f32::EPSILON) * scale * w, "slope at {x}: {} vs {want}", grad[i]);
+        assert!((grad[i] - grad_burn[i]).abs() < 1e-5 * w as f32, "slope at {x}: {} vs burn's {}", grad[i], grad_burn[i]);
+    }
 }

@@ -86,3 +86,14 @@ fn an_unknown_device_fails_before_anything_runs() {
     assert!(!out.status.success() && err.contains("`tpu`"), "{err}");
     assert!(!err.contains("PyTorch"), "the reference must not start:\n{err}");
 }
+
+#[test]
+fn rows_are_selected_by_name_and_an_unknown_one_is_refused() {
+    let plan = Plan::standard().select(&["sample small".into(), "train large".into()]).unwrap();
+    let names: Vec<_> = plan.train.iter().map(|c| &c.name).chain(plan.sample.iter().map(|c| &c.name)).collect();
+    assert_eq!(names, ["large", "small"]);
+    assert_eq!(plan.train[0].batch, 4096);
+    assert_eq!(Plan::standard().select(&[]).unwrap(), Plan::standard());
+    let err = Plan::standard().select(&["sample huge".into()]).unwrap_err();
+    assert!(err.contains("`sample huge`") && err.contains("train medium"), "{err}");
+}
