@@ -28,7 +28,7 @@ use runner_sdk::{Likelihood, Mixture, Schedule};
 pub const SIGMA_GAP: f64 = 1e-3;
 
 use super::augmented::{plan, solve};
-use super::field::{rademacher, Divergence, Field};
+use super::field::{rademacher, Divergence, Field, FieldError};
 use super::FlowError;
 use crate::sampling::SampleSpec;
 
@@ -93,7 +93,7 @@ pub fn log_density(
     };
     let mut start: Vec<f64> = points.iter().map(|&v| f64::from(v)).collect();
     start.resize(n * dim + n, 0.0);
-    let rhs = move |y: &[f64], s: f64| {
+    let rhs = move |y: &[f64], s: f64| -> Result<Vec<f64>, FieldError> {
         let (v, div) = field.velocity_divergence(&y[..n * dim], t_end - s, probe.as_deref())?;
         let mut dy: Vec<f64> = v.into_iter().map(|c| -c).collect();
         dy.extend(div);

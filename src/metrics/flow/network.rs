@@ -36,14 +36,10 @@ impl NetworkField {
         NetworkField { mlp, schedule, native, device, dim }
     }
 
-    fn upload(&self, values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
-        Tensor::<2>::from_data(TensorData::new(values, [rows, cols]), device)
-    }
-
     /// The network's raw prediction at `x` (n × dim), on the host.
     fn predict(&self, x: &[f64], t: f64) -> Result<Vec<f32>, FieldError> {
         let n = x.len() / self.dim;
-        let xs = self.upload(x.iter().map(|&v| v as f32).collect(), n, self.dim, &self.device);
+        let xs = upload(x.iter().map(|&v| v as f32).collect(), n, self.dim, &self.device);
         let ts = Tensor::<2>::full([n, 1], t as f32, &self.device);
         download(self.mlp.forward(xs, ts))
     }
@@ -55,11 +51,11 @@ impl NetworkField {
         let rows = copies * n;
         let ad = self.device.clone().autodiff();
         let stacked: Vec<f32> = (0..copies).flat_map(|_| x.iter().map(|&v| v as f32)).collect();
-        let xs = self.upload(stacked, rows, d, &ad).require_grad();
+        let xs = upload(stacked, rows, d, &ad).require_grad();
         let ts = Tensor::<2>::full([rows, 1], t as f32, &ad);
         let out = self.mlp.forward(xs.clone(), ts);
         let values = download(out.clone().inner())?;
-        let weights = self.upload(w.clone(), rows, d, &ad);
+        let weights = upload(w.clone(), rows, d, &ad);
         let grads = (out * weights).sum().backward();
         let grad = xs.grad(&grads).ok_or_else(|| FieldError::Backend("no gradient reached the input".into()))?;
         let grad = download(grad)?;
@@ -110,6 +106,10 @@ impl Field for NetworkField {
         let div = div_p.iter().zip(&x_trace).map(|(&dp, &xt)| conversion.pred_coef * dp + conversion.x_coef * xt).collect();
         Ok((v, div))
     }
+}
+
+fn upload(values: Vec<f32>, rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::<2>::from_data(TensorData::new(values, [rows, cols]), device)
 }
 
 fn download(t: Tensor<2>) -> Result<Vec<f32>, FieldError> {

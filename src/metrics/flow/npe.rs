@@ -23,7 +23,11 @@ pub const ENTRY: Entry<dyn Metric> = Entry {
         summary: "normalized path energy |PE − W2²(p0, p1)| / W2²(p0, p1)",
         params: &[],
     },
-    make: |_| Ok(Box::new(Npe { w2: registry::build(crate::metrics::REGISTRY, PluginKind::Metric, "w2", &BTreeMap::new())? })),
+    make: |_| {
+        let w2 = registry::build(crate::metrics::REGISTRY, PluginKind::Metric, "w2", &BTreeMap::new())
+            .map_err(|e| invalid("npe", format!("building `w2`: {e}")))?;
+        Ok(Box::new(Npe { w2 }))
+    },
 };
 
 /// NPE, with the exact W2 metric it measures the transport cost with.
@@ -49,7 +53,7 @@ impl Metric for Npe {
         let source: Vec<f32> = path.source.iter().map(|&v| v as f32).collect();
         let w2 = self.w2.evaluate(&source, path.target, path.dim).map_err(|e| invalid("npe", format!("W2(p0, p1): {e}")))?;
         let cost = w2 * w2;
-        if !(cost > 0.0) {
+        if cost.is_nan() || cost <= 0.0 {
             return Err(invalid("npe", format!("W2²(p0, p1) is {cost}: the source and target points coincide, NPE is undefined")));
         }
         Ok((energy - cost).abs() / cost)

@@ -97,7 +97,7 @@ impl Field for OracleField {
             let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
             divergence[i] = match probe {
                 None => {
-                    let mut div = d as f64 * spread - dot(v, &g_bar);
+                    let mut div = d as f64 * spread - dot(&*v, &g_bar);
                     for k in 0..comps.len() {
                         div += r[k] * dot(&u[k * d..(k + 1) * d], &g[k * d..(k + 1) * d]);
                     }
@@ -105,7 +105,7 @@ impl Field for OracleField {
                 }
                 Some(z) => {
                     let z = &z[i * d..(i + 1) * d];
-                    let mut est = dot(z, z) * spread - dot(z, v) * dot(z, &g_bar);
+                    let mut est = dot(z, z) * spread - dot(z, &*v) * dot(z, &g_bar);
                     for k in 0..comps.len() {
                         est += r[k] * dot(z, &u[k * d..(k + 1) * d]) * dot(z, &g[k * d..(k + 1) * d]);
                     }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use runner_sdk::{PathIntegrals, Schedule};
 
 use super::augmented::{plan, solve};
-use super::field::Field;
+use super::field::{Field, FieldError};
 use super::FlowError;
 use crate::sampling::{start_points, SampleSpec};
 
@@ -58,7 +58,7 @@ pub fn integrate_path(
     let n = source.len() / dim;
     let mut start = source.clone();
     start.resize(n * dim + n, 0.0);
-    let rhs = move |y: &[f64], t: f64| {
+    let rhs = move |y: &[f64], t: f64| -> Result<Vec<f64>, FieldError> {
         let mut dy = field.velocity(&y[..n * dim], t)?;
         let energy: Vec<f64> = dy.chunks_exact(dim).map(|v| v.iter().map(|c| c * c).sum()).collect();
         dy.extend(energy);
