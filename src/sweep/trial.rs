@@ -177,10 +177,8 @@ impl Trial {
                 let divergence = Divergence::from_setting(&c.eval.nll_divergence, dim)
                     .map_err(|m| resolved.key_error("eval.nll_divergence", m))?;
                 let source = self.setup.source.mixture().ok_or_else(|| {
-                    resolved.key_error(
-                        "data.source",
-                        format!("`nll` needs a source whose density is known in closed form (a Gaussian mixture); `{}` is not one", c.data.source),
-                    )
+                    let why = "`nll` needs a source whose density is known in closed form (a Gaussian mixture)";
+                    resolved.key_error("data.source", format!("{why}; `{}` is not one", c.data.source))
                 })?;
                 let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.seed, "nll-target", 0));
                 let spec = LikelihoodSpec {
@@ -189,11 +187,14 @@ impl Trial {
                     probe_seed: seed::derive(c.seed, "nll-probe", 0),
                 };
                 let field = flow::field(model, self.setup.schedule.clone(), self.setup.target, &self.device, dim);
-                let solved = flow::log_density(field, self.setup.schedule.clone(), &source, &points, &spec).map_err(|e| {
-                    if ode_row {
-                        TrialError::from(e)
-                    } else {
-                        resolved.key_error("eval.nll_solver", format!("row `{}` cannot integrate the likelihood, so `{solver}` does: {e}", request.solver)).into()
+                let solved = flow::log_density(field, self.setup.schedule.clone(), &source, &points, &spec);
+                // A failing fallback solver is a configuration error: name its key.
+                let solved = solved.map_err(|e| match ode_row {
+                    true => TrialError::from(e),
+                    false => {
+                        let row = &request.solver;
+                        let why = format!("row `{row}` cannot integrate the likelihood, so `{solver}` does: {e}");
+                        resolved.key_error("eval.nll_solver", why).into()
                     }
                 })?;
                 self.likelihoods.insert(key.clone(), solved);

@@ -399,7 +399,7 @@ fn nll_needs_a_source_density_and_an_ode_fallback_solver() {
     assert!(err.contains("data.source") && err.contains("moons"), "{err}");
 
     let mut sets = base.to_vec();
-    sets.push("eval.nll_solver=\"ddim\"");
+    sets.extend(["eval.nll_solver=\"ddim\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
     let mut t = trial(dir.path(), &sets);
     t.train().unwrap();
     let err = t.evaluate(&Evaluation { solver: "ddpm".into(), params: Default::default(), nfe: 10 }).unwrap_err().to_string();
@@ -420,18 +420,18 @@ fn flow_metric_timings() {
     let no_params = BTreeMap::new();
     let x0 = draw(&standard_normal(2), 2000, 1);
     for (solver, nfe) in [("euler", 100), ("rk4", 100)] {
-        let spec = spec(solver, nfe, &no_params);
+        let sample_spec = spec(solver, nfe, &no_params);
         let network = runner::sampling::Network { model: &model, schedule: s.as_ref(), target: Target::Velocity };
         let start = Instant::now();
-        runner::sampling::sample(&network, &device, x0.clone(), 2, &spec, 0).unwrap();
+        runner::sampling::sample(&network, &device, x0.clone(), 2, &sample_spec, 0).unwrap();
         let sampling = start.elapsed().as_secs_f64();
         let field = runner::metrics::flow::field(&model, s.clone(), Target::Velocity, &device, 2);
-        let path = integrate_path(field, s.clone(), x0.clone(), &spec).unwrap();
+        let path = integrate_path(field, s.clone(), x0.clone(), &sample_spec).unwrap();
         let mut line = format!("{solver} NFE {nfe}: sampling {sampling:.3} s, path integrals {:.3} s", path.seconds);
         for divergence in [Divergence::Exact, Divergence::Hutchinson] {
             let field = runner::metrics::flow::field(&model, s.clone(), Target::Velocity, &device, 2);
-            let spec = LikelihoodSpec { solve: spec(solver, nfe, &no_params), divergence, probe_seed: 1 };
-            let solved = log_density(field, s.clone(), &standard_normal(2), &x0, &spec).unwrap();
+            let nll_spec = LikelihoodSpec { solve: spec(solver, nfe, &no_params), divergence, probe_seed: 1 };
+            let solved = log_density(field, s.clone(), &standard_normal(2), &x0, &nll_spec).unwrap();
             line += &format!(", nll ({}) {:.3} s", divergence.name(), solved.seconds);
         }
         println!("{line}");

@@ -33,11 +33,6 @@ pub struct Solved {
     pub rejected: usize,
 }
 
-/// Whether solver `name` can integrate an augmented state (a velocity-form ODE method).
-pub fn is_ode_solver(name: &str, params: &BTreeMap<String, ParamValue>) -> Result<bool, FlowError> {
-    Ok(carries_augmented(build(name, params)?.as_ref()))
-}
-
 fn carries_augmented(solver: &dyn Solver) -> bool {
     matches!(solver.kind(), SolverKind::Ode { .. } | SolverKind::Adaptive { .. })
 }

@@ -75,11 +75,11 @@ pub fn log_density(
     let started = Instant::now();
     let dim = field.dim();
     if source.dim != dim {
-        return Err(FlowError::SourceDim { source: source.dim, data: dim });
+        return Err(FlowError::SourceDim { source_dim: source.dim, data: dim });
     }
     let (t_start, t_end) = spec.solve.span;
     let t_end = start_time(schedule.as_ref(), t_start, t_end);
-    let solve_spec = SampleSpec { span: (t_start, t_end), ..*spec.solve };
+    let solve_spec = SampleSpec { span: (t_start, t_end), ..spec.solve };
     let (solver, times) = plan(&solve_spec, schedule.as_ref())?;
     let (t_start, t_end) = (times[0], times[times.len() - 1]);
     let mut reversed: Vec<f64> = times.iter().rev().map(|&t| t_end - t).collect();

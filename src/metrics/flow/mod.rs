@@ -42,8 +42,8 @@ pub enum FlowError {
     Solve(#[from] SolveError),
     #[error("the velocity field: {0}")]
     Field(FieldError),
-    #[error("the source distribution has dimension {source} but the data has {data}")]
-    SourceDim { source: usize, data: usize },
+    #[error("the source distribution has dimension {source_dim} but the data has {data}")]
+    SourceDim { source_dim: usize, data: usize },
 }
 
 /// The error of a flow metric given the wrong input, naming the metric.
