@@ -102,8 +102,9 @@ pub fn evaluate_inputs(names: &[String], inputs: &Inputs<'_>) -> Result<Scores, 
             _ => {
                 let n = inputs.samples.len().min(inputs.target.len()) / dim;
                 let used = metric.max_points(dim).map_or(n, |cap| cap.min(n));
-                let value =
-                    metric.evaluate(&inputs.samples[..used * dim], &inputs.target[..used * dim], dim).map_err(failed)?;
+                let value = metric
+                    .evaluate(&inputs.samples[..used * dim], &inputs.target[..used * dim], dim)
+                    .map_err(failed)?;
                 (value, used, n)
             }
         };

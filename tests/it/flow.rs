@@ -50,7 +50,9 @@ fn two_blobs() -> Mixture {
 
 fn oracle_field(mixture: &Mixture) -> Box<dyn Field> {
     let s = schedule("cond-ot");
-    let oracle = Oracle::new("test", Some(mixture.clone()), ("gaussian", Some(standard_normal(mixture.dim))), s.clone()).unwrap();
+    let oracle =
+        Oracle::new("test", Some(mixture.clone()), ("gaussian", Some(standard_normal(mixture.dim))), s.clone())
+            .unwrap();
     Box::new(OracleField::new(oracle, s))
 }
 
@@ -105,6 +107,7 @@ fn nll_of_the_oracle_gaussian_matches_its_closed_form() {
             let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
             worst = worst.max((got - gaussian_log_density(&x, mean, std)).abs());
         }
+        eprintln!("gaussian {dim}-D: largest |log p1 error| {worst:.3e} nats ({} NFE)", solved.nfe);
         assert!(worst < 1e-3, "{dim}-D: the largest error of log p1 is {worst} nats");
         // And the flow carried each point back to where the affine map says: x0 = (x − m)/s.
         for (x, x0) in points.chunks_exact(dim).zip(solved.source.chunks_exact(dim)) {
@@ -121,9 +124,11 @@ fn nll_of_a_mixture_oracle_matches_its_closed_form_along_curved_paths() {
     // terms, which an affine field does not exercise. An adaptive solver at tight tolerances.
     let target = two_blobs();
     let points = draw(&target, 400, 2);
-    let no_params: BTreeMap<String, runner::sdk::ParamValue> =
-        [("rtol".to_string(), runner::sdk::ParamValue::Float(1e-9)), ("atol".to_string(), runner::sdk::ParamValue::Float(1e-9))]
-            .into();
+    let no_params: BTreeMap<String, runner::sdk::ParamValue> = [
+        ("rtol".to_string(), runner::sdk::ParamValue::Float(1e-9)),
+        ("atol".to_string(), runner::sdk::ParamValue::Float(1e-9)),
+    ]
+    .into();
     let spec = LikelihoodSpec { solve: spec("dopri5", 100, &no_params), divergence: Divergence::Exact, probe_seed: 0 };
     let solved = log_density(oracle_field(&target), schedule("cond-ot"), &standard_normal(2), &points, &spec).unwrap();
     let mut worst: f64 = 0.0;
@@ -131,6 +136,7 @@ fn nll_of_a_mixture_oracle_matches_its_closed_form_along_curved_paths() {
         let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
         worst = worst.max((got - mixture_log_density(&target, &x)).abs());
     }
+    eprintln!("two blobs: largest |log p1 error| {worst:.3e} nats ({} NFE)", solved.nfe);
     assert!(worst < 1e-3, "largest error of log p1 {worst} nats ({} NFE)", solved.nfe);
 }
 
@@ -152,6 +158,7 @@ fn hutchinson_is_unbiased_within_three_standard_errors() {
     let mean = errors.iter().sum::<f64>() / n;
     let sd = (errors.iter().map(|e| (e - mean) * (e - mean)).sum::<f64>() / (n - 1.0)).sqrt();
     let se = sd / n.sqrt();
+    eprintln!("hutchinson: mean error {mean:.2e}, standard error {se:.2e}, spread per point {sd:.3}");
     assert!(sd > 1e-3, "the estimate should be noisy here, its spread is {sd}");
     assert!(mean.abs() < 3.0 * se, "mean error {mean} against a standard error of {se}");
 }
@@ -197,8 +204,16 @@ fn a_networks_divergence_equals_finite_differences_of_its_velocity() {
             let (up, down) = (shifted(zi, 1.0), shifted(zi, -1.0));
             let quad: f64 = zi.iter().zip(up.iter().zip(&down)).map(|(zk, (u, d))| zk * (u - d) / (2.0 * h)).sum();
             let scale = 1.0 + trace.abs();
-            assert!((exact[i] - trace).abs() < 2e-3 * scale, "{native:?} point {i}: exact {} against {trace}", exact[i]);
-            assert!((hutch[i] - quad).abs() < 2e-3 * (1.0 + quad.abs()), "{native:?} point {i}: zᵀJz {} against {quad}", hutch[i]);
+            assert!(
+                (exact[i] - trace).abs() < 2e-3 * scale,
+                "{native:?} point {i}: exact {} against {trace}",
+                exact[i]
+            );
+            assert!(
+                (hutch[i] - quad).abs() < 2e-3 * (1.0 + quad.abs()),
+                "{native:?} point {i}: zᵀJz {} against {quad}",
+                hutch[i]
+            );
         }
     }
 }
@@ -247,6 +262,7 @@ fn path_energy_npe_and_straightness_of_the_oracle_gaussian_are_their_closed_form
     // NPE ≈ 0.0505; W2² of 20,000 points a side and PE each carry about 0.004 of noise in it.
     let closed_npe = s * (2.0 - pi / 2.0) / (m * m + (s - 1.0) * (s - 1.0));
     let npe = metric("npe").evaluate_path(&integrals).unwrap();
+    eprintln!("gaussian PE {pe:.4} (closed {closed_pe:.4}), S {straightness:.4}, NPE {npe:.4} (closed {closed_npe:.4})");
     assert!((npe - closed_npe).abs() < 0.02, "NPE {npe} against {closed_npe}");
 }
 
@@ -314,9 +330,10 @@ fn flow_metrics_given_point_sets_or_bad_integrals_say_so() {
 fn diffusion_samplers_cannot_carry_the_augmented_state() {
     let no_params = BTreeMap::new();
     let x0 = draw(&standard_normal(1), 10, 8);
-    let err = integrate_path(oracle_field(&gaussian(1, 0.0, 2.0)), schedule("cond-ot"), x0, &spec("ddim", 10, &no_params))
-        .unwrap_err()
-        .to_string();
+    let err =
+        integrate_path(oracle_field(&gaussian(1, 0.0, 2.0)), schedule("cond-ot"), x0, &spec("ddim", 10, &no_params))
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("`ddim`") && err.contains("ODE"), "{err}");
 }
 
@@ -349,12 +366,16 @@ fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
     for name in ["w2", "nll", "bpd", "path-energy", "npe", "straightness"] {
         assert!(row.metric(name).is_some_and(f64::is_finite), "heun row lacks {name}: {:?}", row.metrics);
     }
+    eprintln!("moons heun 8: {:?}", row.metrics);
     let (nll, bpd) = (row.metric("nll").unwrap(), row.metric("bpd").unwrap());
     assert!((bpd - nll / (2.0 * std::f64::consts::LN_2)).abs() < 1e-12, "nll {nll}, bpd {bpd}");
     assert!(row.metric("path-energy").unwrap() >= row.metric("straightness").unwrap());
     let entries = |t: &Trial| -> Vec<serde_json::Value> {
         let log = std::fs::read_to_string(t.dir.join("metrics.jsonl")).unwrap();
-        log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|l| l["event"] == "sample").collect()
+        log.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|l| l["event"] == "sample")
+            .collect()
     };
     let fm = entries(&t);
     assert_eq!(fm[0]["nll_solver"], "heun");
@@ -390,19 +411,28 @@ fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
 #[test]
 fn nll_needs_a_source_density_and_an_ode_fallback_solver() {
     let dir = tempfile::tempdir().unwrap();
-    let base = ["model.width=8", "model.depth=1", "train.steps=5", "eval.size=50", "eval.nll_points=20", "eval.metrics=[\"nll\"]"];
+    let base = [
+        "model.width=8",
+        "model.depth=1",
+        "train.steps=5",
+        "eval.size=50",
+        "eval.nll_points=20",
+        "eval.metrics=[\"nll\"]",
+    ];
     let mut sets = base.to_vec();
     sets.extend(["data.target=\"gaussian\"", "data.source=\"moons\""]);
     let mut t = trial(dir.path(), &sets);
     t.train().unwrap();
-    let err = t.evaluate(&Evaluation { solver: "euler".into(), params: Default::default(), nfe: 4 }).unwrap_err().to_string();
+    let err =
+        t.evaluate(&Evaluation { solver: "euler".into(), params: Default::default(), nfe: 4 }).unwrap_err().to_string();
     assert!(err.contains("data.source") && err.contains("moons"), "{err}");
 
     let mut sets = base.to_vec();
     sets.extend(["eval.nll_solver=\"ddim\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
     let mut t = trial(dir.path(), &sets);
     t.train().unwrap();
-    let err = t.evaluate(&Evaluation { solver: "ddpm".into(), params: Default::default(), nfe: 10 }).unwrap_err().to_string();
+    let err =
+        t.evaluate(&Evaluation { solver: "ddpm".into(), params: Default::default(), nfe: 10 }).unwrap_err().to_string();
     assert!(err.contains("eval.nll_solver") && err.contains("`ddim`"), "{err}");
 }
 

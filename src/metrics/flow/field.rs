@@ -79,15 +79,25 @@ pub trait Field {
     fn velocity(&mut self, x: &[f64], t: f64) -> Result<Vec<f64>, FieldError>;
     /// v at every point of `x`, and per point the divergence: the exact trace of ∂v/∂x without
     /// a probe, zᵀ(∂v/∂x)z with the probe z (the shape of `x`).
-    fn velocity_divergence(&mut self, x: &[f64], t: f64, probe: Option<&[f64]>)
-        -> Result<(Vec<f64>, Vec<f64>), FieldError>;
+    fn velocity_divergence(
+        &mut self,
+        x: &[f64],
+        t: f64,
+        probe: Option<&[f64]>,
+    ) -> Result<(Vec<f64>, Vec<f64>), FieldError>;
 }
 
 /// The velocity field of `model`, trained to predict `native` on `schedule` (an oracle computes
 /// its velocity and divergence in closed form, in f64; a network runs on `device` and takes its
 /// derivatives by burn's autodiff). The field owns what it needs, so that it can live inside an
 /// ODE's right-hand side.
-pub fn field(model: &Model, schedule: Arc<dyn Schedule>, native: Target, device: &Device, dim: usize) -> Box<dyn Field> {
+pub fn field(
+    model: &Model,
+    schedule: Arc<dyn Schedule>,
+    native: Target,
+    device: &Device,
+    dim: usize,
+) -> Box<dyn Field> {
     match model {
         Model::Mlp(mlp) => Box::new(NetworkField::new(mlp.clone(), schedule, native, device.clone(), dim)),
         Model::Oracle(oracle) => Box::new(OracleField::new(oracle.clone(), schedule)),

@@ -102,7 +102,8 @@ pub fn log_density(
     let solved = solve(solver.as_ref(), rhs, start, &reversed)?;
     let (x_start, integral) = solved.state.split_at(n * dim);
     // The samplers' starting points are the source scaled by c past t = 0.
-    let scale = if t_start > 0.0 { schedule.coefficients(t_start).sigma / schedule.coefficients(0.0).sigma } else { 1.0 };
+    let scale =
+        if t_start > 0.0 { schedule.coefficients(t_start).sigma / schedule.coefficients(0.0).sigma } else { 1.0 };
     let log_density = x_start
         .chunks_exact(dim)
         .zip(integral)

@@ -89,8 +89,7 @@ impl Field for NetworkField {
         let (p, div_p, x_trace) = match probe {
             None => {
                 // Copy k of the batch weights column k only.
-                let w: Vec<f32> =
-                    (0..d * n * d).map(|i| if (i / d) / n == i % d { 1.0 } else { 0.0 }).collect();
+                let w: Vec<f32> = (0..d * n * d).map(|i| if (i / d) / n == i % d { 1.0 } else { 0.0 }).collect();
                 let (p, trace) = self.vjp_trace(x, t, d, w)?;
                 (p, trace, vec![d as f64; n])
             }
@@ -103,7 +102,8 @@ impl Field for NetworkField {
             }
         };
         let v = x.iter().zip(&p).map(|(&xi, &pi)| conversion.apply(xi, f64::from(pi))).collect();
-        let div = div_p.iter().zip(&x_trace).map(|(&dp, &xt)| conversion.pred_coef * dp + conversion.x_coef * xt).collect();
+        let div =
+            div_p.iter().zip(&x_trace).map(|(&dp, &xt)| conversion.pred_coef * dp + conversion.x_coef * xt).collect();
         Ok((v, div))
     }
 }

@@ -51,10 +51,14 @@ impl Metric for Npe {
     fn evaluate_path(&self, path: &PathIntegrals<'_>) -> Result<f64, PluginError> {
         let energy = finite_mean("npe", "path energy", path.energy)?;
         let source: Vec<f32> = path.source.iter().map(|&v| v as f32).collect();
-        let w2 = self.w2.evaluate(&source, path.target, path.dim).map_err(|e| invalid("npe", format!("W2(p0, p1): {e}")))?;
+        let w2 =
+            self.w2.evaluate(&source, path.target, path.dim).map_err(|e| invalid("npe", format!("W2(p0, p1): {e}")))?;
         let cost = w2 * w2;
         if cost.is_nan() || cost <= 0.0 {
-            return Err(invalid("npe", format!("W2²(p0, p1) is {cost}: the source and target points coincide, NPE is undefined")));
+            return Err(invalid(
+                "npe",
+                format!("W2²(p0, p1) is {cost}: the source and target points coincide, NPE is undefined"),
+            ));
         }
         Ok((energy - cost).abs() / cost)
     }
