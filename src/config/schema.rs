@@ -104,6 +104,17 @@ pub struct EvalConfig {
     /// singular: the velocity at t = 1 on VP paths, EDM's σ/α at t = 0 on `cond-ot`.
     pub t_start: f64,
     pub t_end: f64,
+    /// How many held-out target points `nll`/`bpd` evaluate the log density at (an independent
+    /// draw of the target, not the `size` points of the other metrics).
+    pub nll_points: usize,
+    /// The ODE solver and NFE of the likelihood where a row's own solver cannot integrate it
+    /// (diffusion and stochastic samplers): a velocity-form ODE method. Rows of an ODE solver
+    /// use that solver at their own NFE; `metrics.jsonl` says which solver computed `nll`.
+    pub nll_solver: String,
+    pub nll_nfe: usize,
+    /// The divergence in the likelihood: `auto` (exact up to 8 dimensions, Hutchinson's
+    /// estimate above), `exact` or `hutchinson` (one seeded Rademacher probe per point).
+    pub nll_divergence: String,
 }
 
 impl Default for RunnerConfig {
@@ -184,6 +195,10 @@ impl Default for EvalConfig {
             reference_points: 2000,
             t_start: 0.0,
             t_end: 1.0,
+            nll_points: 2000,
+            nll_solver: "dopri5".into(),
+            nll_nfe: 100,
+            nll_divergence: "auto".into(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub use trial::{reference, Evaluation, Fit, Trial, SOLVER_ERROR};
 
 use crate::config::ConfigError;
 use crate::evaluate::EvaluateError;
+use crate::metrics::flow::FlowError;
 use crate::sampling::SampleError;
 use crate::train::TrainError;
 
@@ -29,6 +30,8 @@ pub enum TrialError {
     Sample(#[from] SampleError),
     #[error(transparent)]
     Evaluate(#[from] EvaluateError),
+    #[error("flow metrics: {0}")]
+    Flow(#[from] FlowError),
     #[error("the trial is not trained yet: call train() before evaluate()")]
     NotTrained,
     #[error("{path}: {source}")]

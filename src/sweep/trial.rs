@@ -4,6 +4,12 @@
 //! Deterministic samplers also get a `solver_error`: the RMS distance of their samples to a
 //! converged solve of the same ODE from the same source points ([`sampling::reference`]),
 //! computed once per trial and grid span and reused by every row.
+//!
+//! Flow metrics ([`runner_sdk::MetricInput`]) get their measurements here, only when asked for:
+//! the path integrals of the row's own solve (rows of a velocity-form ODE solver; other rows have
+//! no such metrics), and the log densities of `eval.nll_points` held-out target points, by the
+//! row's solver where it is a velocity-form ODE method and by `eval.nll_solver` otherwise,
+//! computed once per trial and solve and reused by every row that asks for the same one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, OpenOptions};
@@ -18,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use super::{npy, Row, TrialError};
 use crate::config::Resolved;
-use crate::evaluate::{self, Scores};
+use crate::evaluate::{self, Inputs, Scores};
+use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
 use crate::sampling::{self, Network, ReferenceSpec, SampleSpec};
 use crate::seed;
@@ -38,6 +45,8 @@ pub struct Trial {
     fit: Option<Fit>,
     /// Reference solutions by grid span (the bits of its two ends).
     references: HashMap<(u64, u64), Vec<f32>>,
+    /// Log densities of the held-out points by solve (`solver-params@nfe`).
+    likelihoods: HashMap<String, LogDensities>,
     evaluations: usize,
 }
 
@@ -70,8 +79,18 @@ impl Trial {
             fs::remove_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
         }
         fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
-        let trial =
-            Trial { id, dir, resolved, setup, device, model: None, fit: None, references: HashMap::new(), evaluations: 0 };
+        let trial = Trial {
+            id,
+            dir,
+            resolved,
+            setup,
+            device,
+            model: None,
+            fit: None,
+            references: HashMap::new(),
+            likelihoods: HashMap::new(),
+            evaluations: 0,
+        };
         trial.write(&trial.dir.join("config.toml"), trial.resolved.to_toml().as_bytes())?;
         trial.write_status("created", None)?;
         Ok(trial)
@@ -89,6 +108,7 @@ impl Trial {
     /// is exact already: it trains nothing, in zero seconds, and says so in the log.
     pub fn train(&mut self) -> Result<&Fit, TrialError> {
         self.references.clear();
+        self.likelihoods.clear();
         if let Some(oracle) = &self.setup.oracle {
             self.model = Some(Model::Oracle(oracle.clone()));
             self.fit = Some(Fit { seconds: 0.0, final_loss: None });
@@ -128,7 +148,76 @@ impl Trial {
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
         let sampled = sampling::sample(&network, &self.device, x0.clone(), self.setup.dim, &spec, noise_seed)?;
-        let mut scores = evaluate::evaluate(&c.eval.metrics, &sampled.points, &target, self.setup.dim)?;
+        let dim = self.setup.dim;
+        let needs = evaluate::needs(&c.eval.metrics)?;
+        // Only a velocity-form ODE solver's trajectories are an ODE solve that the path
+        // integrals can follow step by step.
+        let ode_row = matches!(sampled.kind, SolverKind::Ode { .. } | SolverKind::Adaptive { .. });
+        let mut notes = serde_json::Map::new();
+        let path = if needs.path && ode_row {
+            let field = flow::field(model, self.setup.schedule.clone(), self.setup.target, &self.device, dim);
+            let path = flow::integrate_path(field, self.setup.schedule.clone(), x0.clone(), &spec)?;
+            notes.insert("path_nfe".into(), json!(path.nfe));
+            notes.insert("path_seconds".into(), json!(path.seconds));
+            Some(path)
+        } else {
+            None
+        };
+        let likelihood = if needs.likelihood {
+            let no_params = BTreeMap::new();
+            let (solver, params, nfe) = if ode_row {
+                (request.solver.as_str(), &request.params, request.nfe)
+            } else {
+                (c.eval.nll_solver.as_str(), &no_params, c.eval.nll_nfe)
+            };
+            let name = format!("{solver}{}", param_suffix(params));
+            let key = format!("{name}@{nfe}");
+            if !self.likelihoods.contains_key(&key) {
+                let resolved = &self.resolved;
+                let divergence = Divergence::from_setting(&c.eval.nll_divergence, dim)
+                    .map_err(|m| resolved.key_error("eval.nll_divergence", m))?;
+                let source = self.setup.source.mixture().ok_or_else(|| {
+                    let why = "`nll` needs a source whose density is known in closed form (a Gaussian mixture)";
+                    resolved.key_error("data.source", format!("{why}; `{}` is not one", c.data.source))
+                })?;
+                let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.seed, "nll-target", 0));
+                let spec = LikelihoodSpec {
+                    solve: SampleSpec { solver, solver_params: params, nfe, grid: &c.eval.grid, span: self.setup.span },
+                    divergence,
+                    probe_seed: seed::derive(c.seed, "nll-probe", 0),
+                };
+                let field = flow::field(model, self.setup.schedule.clone(), self.setup.target, &self.device, dim);
+                let solved = flow::log_density(field, self.setup.schedule.clone(), &source, &points, &spec);
+                // A failing fallback solver is a configuration error: name its key.
+                let solved = solved.map_err(|e| match ode_row {
+                    true => TrialError::from(e),
+                    false => {
+                        let row = &request.solver;
+                        let why = format!("row `{row}` cannot integrate the likelihood, so `{solver}` does: {e}");
+                        resolved.key_error("eval.nll_solver", why).into()
+                    }
+                })?;
+                self.likelihoods.insert(key.clone(), solved);
+            }
+            let solved = &self.likelihoods[&key];
+            notes.insert("nll_solver".into(), json!(name));
+            notes.insert("nll_nfe".into(), json!(solved.nfe));
+            notes.insert("nll_divergence".into(), json!(solved.divergence.name()));
+            notes.insert("nll_points".into(), json!(solved.log_density.len()));
+            notes.insert("nll_span".into(), json!([solved.span.0, solved.span.1]));
+            notes.insert("nll_seconds".into(), json!(solved.seconds));
+            Some(solved)
+        } else {
+            None
+        };
+        let inputs = Inputs {
+            samples: &sampled.points,
+            target: &target,
+            dim,
+            path: path.as_ref().map(|p| p.integrals(&target)),
+            likelihood: likelihood.map(LogDensities::likelihood),
+        };
+        let mut scores = evaluate::evaluate_inputs(&c.eval.metrics, &inputs)?;
         // Stochastic samplers draw their own noise: no single ODE solution to compare with.
         if !matches!(sampled.kind, SolverKind::Stochastic) {
             let key = (sampled.span.0.to_bits(), sampled.span.1.to_bits());
@@ -151,7 +240,7 @@ impl Trial {
             }
         }
 
-        let suffix: String = request.params.iter().map(|(k, v)| format!("-{k}{}", v.to_string().trim_matches('"'))).collect();
+        let suffix = param_suffix(&request.params);
         let file = self.dir.join(format!("samples-{}-{}{suffix}.npy", request.solver, request.nfe));
         npy::write(&file, &sampled.points, self.setup.dim).map_err(|e| TrialError::io(&file, e))?;
 
@@ -176,6 +265,9 @@ impl Trial {
             "sample_seconds": sampled.seconds, "samples": file.file_name().map(|f| f.to_string_lossy().to_string()),
         });
         merge_scores(&mut entry, &scores);
+        if let Value::Object(map) = &mut entry {
+            map.extend(notes);
+        }
         self.log(entry)?;
         self.evaluations += 1;
         self.write_status("evaluated", None)?;
@@ -242,6 +334,11 @@ pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
         train_seconds: 0.0,
         sample_seconds: 0.0,
     })
+}
+
+/// `-<name><value>` for each solver parameter: how rows and files tell parameter settings apart.
+fn param_suffix(params: &BTreeMap<String, ParamValue>) -> String {
+    params.iter().map(|(k, v)| format!("-{k}{}", v.to_string().trim_matches('"'))).collect()
 }
 
 /// √(mean of the squared entries of a − b), accumulated in f64.

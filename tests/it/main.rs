@@ -7,6 +7,7 @@ mod config;
 mod conformance;
 mod data;
 mod device;
+mod flow;
 mod grids;
 mod metrics;
 mod oracle;

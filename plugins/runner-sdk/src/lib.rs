@@ -23,7 +23,7 @@ pub use dataset::{Component, Dataset, Mixture};
 pub use dynamics::{Dynamics, Handle};
 pub use error::PluginError;
 pub use grid::TimeGrid;
-pub use metric::Metric;
+pub use metric::{Likelihood, Metric, MetricInput, PathIntegrals};
 pub use params::{ParamDefault, ParamSpec, ParamValue, Params};
 pub use schedule::{Coefficients, Schedule};
 pub use solver::{Remembered, Solver, SolverKind, StepContext, StepControl};
