@@ -184,3 +184,27 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
     assert!(accepted >= 2, "{sample}");
     assert!(nfe > accepted + sample["rejected"].as_u64().unwrap(), "{sample}");
 }
+
+#[test]
+fn the_article_experiment_runs_every_family_with_w2_and_nll() {
+    let out = tempfile::tempdir().unwrap();
+    let layers = layers(out.path(), &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""]);
+    script::run(Session { script: experiments().join("article_gmm.rhai"), layers, dry_run: false }).unwrap();
+
+    let csv = std::fs::read_to_string(out.path().join("article_gmm").join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Three seeds of: the article's 10-step diffusion (ddpm, ddim), DDPM (1 + 4 samplers) and
+    // flow matching (7 + 6 + 5 solver/NFE pairs), plus one reference row per seed.
+    assert_eq!(rows.len(), 3 * (2 + 5 + 18 + 1), "{csv}");
+    for r in rows.iter().filter(|r| r[col("method")] != "reference") {
+        let nll: f64 = r[col("nll")].parse().unwrap_or_else(|_| panic!("no nll in {r:?}"));
+        let w2: f64 = r[col("w2")].parse().unwrap();
+        assert!(nll.is_finite() && w2.is_finite() && w2 >= 0.0, "{r:?}");
+    }
+    // The article's diffusion really is the 10-step, constant-β one: its ancestral sampler
+    // spends 10 evaluations.
+    assert!(rows.iter().any(|r| r[col("solver")] == "ddpm" && r[col("nfe")] == "10"), "{csv}");
+}
