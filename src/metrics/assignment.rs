@@ -196,7 +196,14 @@ impl Search {
 impl<'a, C: Costs> Solver<'a, C> {
     fn new(costs: &'a C) -> Self {
         let n = costs.size();
-        Solver { costs, n, v: vec![0.0; n], col_of_row: vec![FREE; n], row_of_col: vec![FREE; n], scratch: vec![0.0; n] }
+        Solver {
+            costs,
+            n,
+            v: vec![0.0; n],
+            col_of_row: vec![FREE; n],
+            row_of_col: vec![FREE; n],
+            scratch: vec![0.0; n],
+        }
     }
 
     fn assign(&mut self, i: usize, j: usize) {

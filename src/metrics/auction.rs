@@ -83,12 +83,8 @@ pub fn auction<C: Costs>(costs: &C) -> Auctioned {
     let n = costs.size();
     assert!(n >= 2, "the auction needs at least two rows");
     let width = CANDIDATES.min(n);
-    let mut cand = Candidates {
-        cols: vec![0; n * width],
-        costs: vec![0.0; n * width],
-        bound: vec![f64::INFINITY; n],
-        width,
-    };
+    let mut cand =
+        Candidates { cols: vec![0; n * width], costs: vec![0.0; n * width], bound: vec![f64::INFINITY; n], width };
     let mut v = vec![0.0; n];
     let mut scratch = vec![0.0; n];
     let mut scans = 0;
@@ -115,17 +111,15 @@ pub fn auction<C: Costs>(costs: &C) -> Auctioned {
         loop {
             phases += 1;
             // Rows whose column is still within the new ε of their cheapest keep it.
-            for i in 0..n {
-                let j = col_of_row[i];
-                if j != NONE {
-                    let best = cand.best(i, &v);
-                    let cheapest = best.first.min(cand.bound[i]);
-                    if costs.cost(i, j as usize) - v[j as usize] > cheapest + epsilon {
-                        col_of_row[i] = NONE;
-                        row_of_col[j as usize] = NONE;
+            for (i, j) in col_of_row.iter_mut().enumerate() {
+                if *j != NONE {
+                    let cheapest = cand.best(i, &v).first.min(cand.bound[i]);
+                    if costs.cost(i, *j as usize) - v[*j as usize] > cheapest + epsilon {
+                        row_of_col[*j as usize] = NONE;
+                        *j = NONE;
                     }
                 }
-                if col_of_row[i] == NONE {
+                if *j == NONE {
                     free.push_back(i);
                 }
             }
@@ -194,8 +188,7 @@ impl Candidates {
                 filled = (filled + 1).min(keep);
             }
         }
-        for k in 0..w {
-            let j = at[k];
+        for (k, &j) in at[..w].iter().enumerate() {
             self.cols[i * w + k] = j;
             self.costs[i * w + k] = row[j as usize];
         }

@@ -32,7 +32,11 @@ pub const ENTRY: Entry<dyn Metric> = Entry {
         name: "energy",
         kind: PluginKind::Metric,
         summary: "energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic over all pairs)",
-        params: &[ParamSpec::int("max_points", DEFAULT_MAX_POINTS, "largest number of points per side (O(n²) distances)")],
+        params: &[ParamSpec::int(
+            "max_points",
+            DEFAULT_MAX_POINTS,
+            "largest number of points per side (O(n²) distances)",
+        )],
     },
     make,
 };

@@ -91,7 +91,8 @@ pub fn directions(count: usize, dim: usize, seed: u64) -> Vec<f64> {
 pub fn sliced_w2(x: &[f32], y: &[f32], dim: usize, directions: &[f64]) -> Result<f64, PointsError> {
     let n = check_equal_pair(x, y, dim, None)?;
     assert!(!directions.is_empty() && directions.len().is_multiple_of(dim), "directions must be whole vectors");
-    let (x, y): (Vec<f64>, Vec<f64>) = (x.iter().map(|&v| f64::from(v)).collect(), y.iter().map(|&v| f64::from(v)).collect());
+    let (x, y): (Vec<f64>, Vec<f64>) =
+        (x.iter().map(|&v| f64::from(v)).collect(), y.iter().map(|&v| f64::from(v)).collect());
     let count = directions.len() / dim;
     let per_direction = map_indices(
         count,

@@ -104,10 +104,8 @@ impl Metric for Wasserstein {
     fn evaluate(&self, samples: &[f32], target: &[f32], dim: usize) -> Result<f64, PluginError> {
         let name = self.order.name();
         check_equal_pair(samples, target, dim, self.max_points(dim)).map_err(|e| e.for_metric(name))?;
-        exact(samples, target, dim, self.order).map_err(|e| PluginError::Invalid {
-            plugin: name.to_string(),
-            message: e.to_string(),
-        })
+        exact(samples, target, dim, self.order)
+            .map_err(|e| PluginError::Invalid { plugin: name.to_string(), message: e.to_string() })
     }
 }
 
