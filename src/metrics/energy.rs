@@ -14,8 +14,8 @@
 //! two independent draws of one distribution score about (E‖X − X'‖)/n above 0: compare values
 //! at equal set sizes. The value reported is D² itself (no square root), in units of distance.
 //!
-//! Cost: (n + m)²/2 distances, spread over the cores; about a second at 10,000 points per side
-//! on this project's machines, hence the `max_points` limit (default 10,000 per side).
+//! Cost: (n + m)²/2 distances, spread over the cores; 0.5 s at 10,000 points per side in 2-D
+//! on this project's 2-core machines, hence the `max_points` limit (default 10,000 per side).
 
 use runner_sdk::{Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 

@@ -402,6 +402,12 @@ fn floors_and_timings() {
     let start = Instant::now();
     let v = metric("mmd").evaluate(&a, &b, 2).unwrap();
     println!("mmd 5000 vs 5000: {:.3} s (MMD² {v:.3e})", start.elapsed().as_secs_f64());
+    let (a, b) = (dataset("moons").sample(10_000, 1), dataset("moons").sample(10_000, 2));
+    for name in ["energy", "sliced-w2"] {
+        let start = Instant::now();
+        let v = metric(name).evaluate(&a, &b, 2).unwrap();
+        println!("{name} 10000 vs 10000: {:.3} s ({v:.4e})", start.elapsed().as_secs_f64());
+    }
 }
 
 /// The committed fixtures of scripts/reference/wasserstein_fixtures.py: fixed point sets and
