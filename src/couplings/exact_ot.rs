@@ -18,7 +18,7 @@
 //! Scaling the cost (torchcfm's optional `normalize_cost`, M / max M) does not change which
 //! assignment is optimal, so the raw squared distances are used.
 
-use runner_sdk::{Coupling, PluginError, PluginInfo, PluginKind, Params};
+use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 
 use super::{batch_size, squared_distances};
 use crate::metrics::assignment;

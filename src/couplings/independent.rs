@@ -4,7 +4,7 @@
 //! samples the product coupling p0 ⊗ p1 (I-CFM, rectified flow, DDPM training); no shuffling is
 //! needed.
 
-use runner_sdk::{Coupling, PluginError, PluginInfo, PluginKind, Params};
+use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 
 use crate::registry::Entry;
 

@@ -32,7 +32,7 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use runner_sdk::{Coupling, ParamSpec, PluginError, PluginInfo, PluginKind, Params};
+use runner_sdk::{Coupling, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
 use super::{batch_size, squared_distances};
 use crate::registry::Entry;
@@ -119,7 +119,9 @@ impl Sinkhorn {
         let invalid = |message: String| PluginError::Invalid { plugin: NAME.to_string(), message };
         let mut log_kernel = squared_distances(source, target, dim);
         if log_kernel.iter().any(|c| !c.is_finite()) {
-            return Err(invalid("the minibatch cost matrix is not finite (a source or target point is not finite)".into()));
+            return Err(invalid(
+                "the minibatch cost matrix is not finite (a source or target point is not finite)".into(),
+            ));
         }
         log_kernel.iter_mut().for_each(|c| *c = -*c / self.reg);
         let mut s = Scaling::new(log_kernel, n);

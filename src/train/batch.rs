@@ -41,7 +41,13 @@ pub enum DataSource<'a> {
 /// t is drawn from the open interval (0, 1): `sb`'s γ' is infinite at both ends, and no
 /// schedule's target is needed there. A coefficient that is still not finite is an error naming
 /// the time, never a NaN in the loss.
-pub fn build(setup: &Setup, source: &DataSource<'_>, size: usize, trial_seed: u64, step: u64) -> Result<Batch, PluginError> {
+pub fn build(
+    setup: &Setup,
+    source: &DataSource<'_>,
+    size: usize,
+    trial_seed: u64,
+    step: u64,
+) -> Result<Batch, PluginError> {
     let dim = setup.dim;
     let mut rng = StdRng::seed_from_u64(seed::derive(trial_seed, "train-batch", step));
     let x1 = match source {

@@ -51,7 +51,11 @@ fn brute_force_optimum(cost: &[f64], n: usize) -> f64 {
     let mut i = 0;
     while i < n {
         if c[i] < i {
-            if i % 2 == 0 { p.swap(0, i) } else { p.swap(c[i], i) }
+            if i % 2 == 0 {
+                p.swap(0, i)
+            } else {
+                p.swap(c[i], i)
+            }
             best = best.min(pairing_cost(cost, &p));
             c[i] += 1;
             i = 0;
@@ -90,7 +94,10 @@ fn exact_ot_is_the_cheapest_permutation() {
         assert!(is_permutation(&p), "seed {seed}: {p:?}");
         let best = brute_force_optimum(&cost, 7);
         let got = pairing_cost(&cost, &p);
-        assert!((got - best).abs() <= 1e-9 * best, "seed {seed}: cost {got}, optimum over all 5040 permutations {best}");
+        assert!(
+            (got - best).abs() <= 1e-9 * best,
+            "seed {seed}: cost {got}, optimum over all 5040 permutations {best}"
+        );
     }
 }
 
@@ -168,7 +175,13 @@ fn sinkhorn_with_small_reg_approaches_exact_ot() {
     assert!((c.sampled - c.plan).abs() < 5.0 * c.se, "sampled {} ± {}, plan {}", c.sampled, c.se, c.plan);
     // And so they close the gap between independent and exact pairing almost entirely.
     let closed = (c.independent - c.sampled) / (c.independent - c.exact);
-    assert!(closed > 0.95, "closes {closed} of the gap: sampled {}, exact {}, independent {}", c.sampled, c.exact, c.independent);
+    assert!(
+        closed > 0.95,
+        "closes {closed} of the gap: sampled {}, exact {}, independent {}",
+        c.sampled,
+        c.exact,
+        c.independent
+    );
 }
 
 #[test]
@@ -176,7 +189,13 @@ fn sinkhorn_with_large_reg_approaches_independent_pairing() {
     let c = costs(1e5, 64, 40);
     // π → a ⊗ b: every target equally likely for every source row.
     assert!((c.plan - c.independent).abs() <= 1e-3 * c.independent, "plan {} vs independent {}", c.plan, c.independent);
-    assert!((c.sampled - c.independent).abs() < 5.0 * c.se, "sampled {} ± {}, independent {}", c.sampled, c.se, c.independent);
+    assert!(
+        (c.sampled - c.independent).abs() < 5.0 * c.se,
+        "sampled {} ± {}, independent {}",
+        c.sampled,
+        c.se,
+        c.independent
+    );
     assert!(c.sampled > c.exact + 10.0 * c.se, "sampled {} should be far above OT {}", c.sampled, c.exact);
 }
 
@@ -193,7 +212,9 @@ fn sinkhorn_draws_differ_by_seed_and_may_repeat_targets() {
 
 #[test]
 fn out_of_range_parameters_are_refused_by_name() {
-    for (param, value) in [("reg", ParamValue::Float(0.0)), ("tol", ParamValue::Float(-1.0)), ("max_iter", ParamValue::Int(0))] {
+    for (param, value) in
+        [("reg", ParamValue::Float(0.0)), ("tol", ParamValue::Float(-1.0)), ("max_iter", ParamValue::Int(0))]
+    {
         let given = BTreeMap::from([(param.to_string(), value)]);
         let err = build(REGISTRY, PluginKind::Coupling, "sinkhorn", &given).err().expect("must be refused").to_string();
         assert!(err.contains("sinkhorn") && err.contains(param), "{err}");

@@ -57,8 +57,9 @@ fn a_flow_from_moons_to_8gaussians_learns_the_transport() {
     let identity = exact(&x0, &target, 2, Order::W2).unwrap();
     t.train().unwrap();
     let trained = t.evaluate(&evaluation("euler", 100)).unwrap().metric("w2").unwrap();
-    // Measured: identity ≈ 3.4, trained ≈ 0.5 (the 1,000-point floor of this target is ≈ 0.3).
-    assert!(trained < 0.3 * identity, "trained W2 {trained} against the identity's {identity}");
+    // Measured (seed 0): identity 2.46 (± 0.02 over draws), trained 0.63, against a 1,000-point
+    // sampling noise of a few hundredths: halving the distance is a margin of ~0.6.
+    assert!(trained < 0.5 * identity, "trained W2 {trained} against the identity's {identity}");
 }
 
 #[test]
@@ -106,7 +107,8 @@ fn stochastic_samplers_and_the_score_need_a_standard_normal_source() {
 
 #[test]
 fn paths_with_an_epsilon_term_are_velocity_only_and_ode_sampled() {
-    let sb = ["data.target=\"8gaussians\"", "path.schedule=\"sb\"", "train.steps=5", "train.batch_size=16", "eval.size=64"];
+    let sb =
+        ["data.target=\"8gaussians\"", "path.schedule=\"sb\"", "train.steps=5", "train.batch_size=16", "eval.size=64"];
     for (extra, key) in [
         ("path.target=\"epsilon\"", "path.target"),
         ("eval.t_start=0.01", "eval.t_start"),
