@@ -22,6 +22,13 @@
 //! give the stopping error Σ_i |r_i − a_i| (plan mass, L1) at the next iteration, which stops
 //! once it is ≤ `tol`.
 //!
+//! Defaults: `tol = 1e-4` because the plan only serves to draw pairs — a plan-mass error of 1e-4
+//! changes each row's draw probabilities far less than the minibatch's own sampling noise
+//! (1/√n ≈ 0.04 at n = 512) — and `max_iter = 10_000`. Sinkhorn's rate is linear with a ratio
+//! that approaches 1 as the costs grow relative to ε: at ε = 2 on the 8gaussians→moons scale
+//! (squared distances in the hundreds) 1,000 iterations only reach ~1e-5. Running out of
+//! iterations is an error that names both knobs, never a silently unconverged plan.
+//!
 //! Pairing: for each source row i we draw its target from the conditional π[i, ·]/Σ_j π[i, j]
 //! ∝ exp(G_j − C_ij/ε) (F_i cancels), with the host's seeded generator. Every source row is used
 //! once and the pair (i, j) has probability π_ij, the same per-pair law as torchcfm, which draws
@@ -41,8 +48,8 @@ const NAME: &str = "sinkhorn";
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::float("reg", 2.0, "entropic regularisation ε in squared-distance units (SB-CFM: 2σ², 2 for σ = 1)"),
-    ParamSpec::float("tol", 1e-6, "stop when the row marginals are within this L1 (plan mass) error"),
-    ParamSpec::int("max_iter", 1000, "Sinkhorn iterations before giving up with an error"),
+    ParamSpec::float("tol", 1e-4, "stop when the row marginals are within this L1 (plan mass) error"),
+    ParamSpec::int("max_iter", 10_000, "Sinkhorn iterations before giving up with an error"),
 ];
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {

@@ -116,18 +116,18 @@ fn exact_ot_pairs_a_batch_at_a_fraction_of_the_independent_cost() {
 fn sinkhorn_plan_has_uniform_marginals() {
     for (reg, seed) in [(0.5, 0), (2.0, 1), (20.0, 2)] {
         let (source, target) = batch(6, seed);
-        let solver = Sinkhorn::new(reg, 1e-7, 100_000).unwrap();
+        let solver = Sinkhorn::new(reg, 1e-6, 100_000).unwrap();
         let plan = solver.plan(&source, &target, 2).unwrap();
         let pi = plan.matrix();
         let n = 6;
         let rows: Vec<f64> = (0..n).map(|i| pi[i * n..(i + 1) * n].iter().sum()).collect();
         let cols: Vec<f64> = (0..n).map(|j| (0..n).map(|i| pi[i * n + j]).sum()).collect();
         let row_error: f64 = rows.iter().map(|r| (r - 1.0 / n as f64).abs()).sum();
-        assert!(row_error <= 1e-7, "reg {reg}: rows {rows:?} (L1 error {row_error})");
+        assert!(row_error <= 1e-6, "reg {reg}: rows {rows:?} (L1 error {row_error})");
         for (j, c) in cols.iter().enumerate() {
             assert!((c - 1.0 / n as f64).abs() <= 1e-12, "reg {reg}: column {j} sums to {c}");
         }
-        assert!(plan.error <= 1e-7, "reg {reg}: {} after {} iterations", plan.error, plan.iterations);
+        assert!(plan.error <= 1e-6, "reg {reg}: {} after {} iterations", plan.error, plan.iterations);
     }
 }
 
