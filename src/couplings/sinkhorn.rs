@@ -56,7 +56,7 @@ pub const ENTRY: Entry<dyn Coupling> = Entry {
     info: PluginInfo {
         name: NAME,
         kind: PluginKind::Coupling,
-        summary: "entropic minibatch OT (log-domain Sinkhorn), partner of each source row drawn from the plan (SB-CFM)",
+        summary: "entropic minibatch OT (stabilised Sinkhorn), partner of each source row drawn from the plan (SB-CFM)",
         params: PARAMS,
     },
     make,
