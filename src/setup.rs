@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use runner_sdk::{Coupling, Dataset, ParamValue, PluginKind, Schedule, Target};
+use runner_sdk::{Coupling, Dataset, ParamValue, PluginKind, Schedule, SolverKind, Target};
 
 use crate::config::{ConfigError, PluginParams, Resolved};
 use crate::models::{Oracle, KINDS};
@@ -72,7 +72,99 @@ impl Setup {
         if span.1 < 1.0 && (sigma_end.is_nan() || sigma_end <= 0.0) {
             return Err(resolved.key_error("eval.t_end", format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1)));
         }
-        Ok(Setup { source, data, schedule, target, coupling, dim, oracle, span })
+        let setup = Setup { source, data, schedule, target, coupling, dim, oracle, span };
+        setup.check_path(resolved)?;
+        Ok(setup)
+    }
+
+    /// Whether the source is N(0, I): what the score target, the stochastic samplers and a
+    /// sampling span that starts past t = 0 assume about x0.
+    pub fn standard_normal_source(&self) -> bool {
+        self.source.mixture().is_some_and(|m| m.is_standard_normal())
+    }
+
+    /// Refuse the combinations of path, target, source and span that would give silently wrong
+    /// numbers:
+    /// - a path with an ε term (γ ≠ 0: `sb`, `cond-ot` with `sigma > 0`) trains only the velocity
+    ///   target (the others and their conversions are defined for x = α·x1 + σ·x0), and samples
+    ///   over the whole span [0, 1]: a later start scales the source by σ alone, an earlier end
+    ///   jumps to the data through a data prediction;
+    /// - a source other than N(0, I) has no score target (−x0/σ is the conditional score only
+    ///   for a standard normal x0) and no later start (x(t_start) is not the scaled source).
+    ///
+    /// The ε-, data- and velocity targets stay valid for any source: they are conditional
+    /// expectations of x0 and x1, which the deterministic samplers combine linearly. Stochastic
+    /// samplers are checked per request by [`Setup::check_solver`].
+    fn check_path(&self, resolved: &Resolved) -> Result<(), ConfigError> {
+        let c = &resolved.config;
+        if let Some((t, coefs)) = crate::schedules::noise_term(self.schedule.as_ref()) {
+            let why = format!("schedule `{}` has an ε term (γ({t}) = {})", c.path.schedule, coefs.gamma);
+            if self.target != Target::Velocity {
+                return Err(resolved.key_error(
+                    "path.target",
+                    format!("{why}: only the velocity target includes it (u = α'·x1 + σ'·x0 + γ'·ε); use path.target = \"velocity\""),
+                ));
+            }
+            if self.span.0 > 0.0 {
+                return Err(resolved.key_error("eval.t_start", format!("{why}: a later start would scale the source by σ alone; use 0")));
+            }
+            if self.span.1 < 1.0 {
+                return Err(resolved.key_error("eval.t_end", format!("{why}: the jump to the data needs a data prediction, undefined where γ ≠ 0; use 1")));
+            }
+        }
+        if !self.standard_normal_source() {
+            let why = format!("source `{}` is not the standard normal", c.data.source);
+            if self.target == Target::Score {
+                return Err(resolved.key_error(
+                    "path.target",
+                    format!("{why}: the score target −x0/σ is the conditional score only for x0 ~ N(0, I); use velocity, data or epsilon"),
+                ));
+            }
+            if self.span.0 > 0.0 {
+                return Err(resolved.key_error(
+                    "eval.t_start",
+                    format!("{why}: a later start takes the path's marginal there to be the scaled source, true only for Gaussian noise; use 0"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse sampling with `solver` where its assumptions fail: stochastic samplers (DDPM,
+    /// Euler-ancestral, reverse SDEs) add Gaussian noise along the score of a N(0, I) source, and
+    /// every sampler other than an ODE method on the velocity (DDIM, DPM-Solver++, EDM, the
+    /// stochastic ones) works with data predictions, which are undefined where γ ≠ 0. The error
+    /// names the config key that makes the combination impossible. An unknown solver name or
+    /// bad parameters are left to the sampler's own error.
+    pub fn check_solver(&self, resolved: &Resolved, solver: &str, params: &BTreeMap<String, ParamValue>) -> Result<(), ConfigError> {
+        let Ok(built) = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, solver, params) else {
+            return Ok(());
+        };
+        let kind = built.kind();
+        let c = &resolved.config;
+        if !matches!(kind, SolverKind::Ode { .. } | SolverKind::Adaptive { .. }) {
+            if let Some((t, coefs)) = crate::schedules::noise_term(self.schedule.as_ref()) {
+                return Err(resolved.key_error(
+                    "path.schedule",
+                    format!(
+                        "solver `{solver}` works with data predictions, undefined on schedule `{}` with its ε term \
+                         (γ({t}) = {}); sample it with an ODE solver (euler, heun, rk4, dopri5, …)",
+                        c.path.schedule, coefs.gamma
+                    ),
+                ));
+            }
+        }
+        if matches!(kind, SolverKind::Stochastic) && !self.standard_normal_source() {
+            return Err(resolved.key_error(
+                "data.source",
+                format!(
+                    "solver `{solver}` is stochastic: its noise and drift assume the source is N(0, I), but it is `{}`; \
+                     use a deterministic solver",
+                    c.data.source
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,9 +1,10 @@
-//! Checking a minibatch before it is coupled.
+//! Checking a minibatch before it is coupled, and its cost matrix.
 
 use runner_sdk::PluginError;
 
-/// The number of pairs in a minibatch: both buffers must hold the same whole number of
-/// `dim`-dimensional rows, since a coupling returns a permutation.
+/// The number of rows in a minibatch: both buffers must hold the same whole number of
+/// `dim`-dimensional rows, since the built-in couplings solve balanced problems between
+/// uniform empirical measures of equal size.
 pub fn batch_size(coupling: &str, source: &[f32], target: &[f32], dim: usize) -> Result<usize, PluginError> {
     let invalid = |message: String| PluginError::Invalid { plugin: coupling.to_string(), message };
     if dim == 0 {
@@ -21,4 +22,16 @@ pub fn batch_size(coupling: &str, source: &[f32], target: &[f32], dim: usize) ->
         return Err(invalid(format!("{n} source rows against {m} target rows; a coupling pairs equal batches")));
     }
     Ok(n)
+}
+
+/// The row-major `n × n` matrix of squared Euclidean distances ‖x0_i − x1_j‖², in f64 so that
+/// the assignment and Sinkhorn solvers see the f32 points' exact differences.
+pub fn squared_distances(source: &[f32], target: &[f32], dim: usize) -> Vec<f64> {
+    let mut cost = Vec::with_capacity((source.len() / dim) * (target.len() / dim));
+    for a in source.chunks_exact(dim) {
+        for b in target.chunks_exact(dim) {
+            cost.push(a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum());
+        }
+    }
+    cost
 }

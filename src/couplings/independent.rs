@@ -4,7 +4,7 @@
 //! samples the product coupling p0 ⊗ p1 (I-CFM, rectified flow, DDPM training); no shuffling is
 //! needed.
 
-use runner_sdk::{Coupling, PluginError, PluginInfo, PluginKind, Params};
+use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 
 use crate::registry::Entry;
 
@@ -18,6 +18,7 @@ pub const ENTRY: Entry<dyn Coupling> = Entry {
     make,
 };
 
+/// The product coupling p0 ⊗ p1: source row i with target row i.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Independent;
 
@@ -26,7 +27,7 @@ fn make(_: &Params) -> Result<Box<dyn Coupling>, PluginError> {
 }
 
 impl Coupling for Independent {
-    fn pair(&self, source: &[f32], target: &[f32], dim: usize) -> Result<Vec<usize>, PluginError> {
+    fn pair(&self, source: &[f32], target: &[f32], dim: usize, _seed: u64) -> Result<Vec<usize>, PluginError> {
         let n = super::batch_size("independent", source, target, dim)?;
         Ok((0..n).collect())
     }
@@ -40,7 +41,7 @@ mod tests {
     fn pairs_row_i_with_row_i() {
         let source: Vec<f32> = (0..30).map(|v| v as f32).collect();
         let target: Vec<f32> = (0..30).map(|v| -(v as f32)).collect();
-        let p = Independent.pair(&source, &target, 3).unwrap();
+        let p = Independent.pair(&source, &target, 3, 0).unwrap();
         assert_eq!(p.len(), 10);
         let mut seen = [false; 10];
         for &j in &p {
@@ -52,7 +53,7 @@ mod tests {
 
     #[test]
     fn refuses_batches_of_different_sizes() {
-        let err = Independent.pair(&[0.0; 6], &[0.0; 4], 2).unwrap_err().to_string();
+        let err = Independent.pair(&[0.0; 6], &[0.0; 4], 2, 0).unwrap_err().to_string();
         assert!(err.contains("3") && err.contains("2"), "{err}");
     }
 }

@@ -1,11 +1,14 @@
 //! Built-in schedules (DESIGN.md §1). One file per family; each converts its literature's time
 //! convention to t ∈ [0, 1] (0 = noise, 1 = data) inside its `coefficients`.
 //!
-//! All built-ins have γ = 0. Documented exceptions to α(0) = 0, σ(0) = 1, α(1) = 1, σ(1) = 0:
-//! `lipman` keeps σ(1) = σ_min; `vp`, `ddpm-linear` and `ddpm-cosine` start from α(0) > 0
-//! (small, not 0). Every VP schedule except `cosine` has σ' → −∞ at t = 1.
+//! Built-ins have γ = 0 except `sb` (γ = σ√(t(1−t)), zero at both ends) and `cond-ot` with
+//! `sigma > 0` (I-CFM, γ = σ everywhere); [`noise_term`] finds such paths, which the host
+//! restricts to the velocity target and ODE solvers.
+//!
+//! Documented exceptions to α(0) = 0, σ(0) = 1, α(1) = 1, σ(1) = 0: `lipman` keeps
+//! σ(1) = σ_min; `vp`, `ddpm-linear` and `ddpm-cosine` start from α(0) > 0 (small, not 0). Every VP schedule except `cosine` has σ' → −∞ at t = 1.
 
-use runner_sdk::{PluginError, Schedule};
+use runner_sdk::{Coefficients, PluginError, Schedule};
 
 use crate::registry::Entry;
 
@@ -14,6 +17,7 @@ pub mod cosine;
 pub mod discrete_beta;
 pub mod linear_vp;
 pub mod lipman;
+pub mod sb;
 pub mod vp;
 
 pub static REGISTRY: &[Entry<dyn Schedule>] = &[
@@ -24,7 +28,19 @@ pub static REGISTRY: &[Entry<dyn Schedule>] = &[
     vp::ENTRY,
     discrete_beta::LINEAR_ENTRY,
     discrete_beta::COSINE_ENTRY,
+    sb::ENTRY,
 ];
+
+/// Times at which [`noise_term`] looks for γ ≠ 0: both ends and 99 interior points.
+const PROBES: usize = 100;
+
+/// The first probed time t and its coefficients where the schedule has an ε term (γ(t) ≠ 0),
+/// or `None` for an affine path x_t = α·x1 + σ·x0. The probe is t = k/100, k = 0..=100: a
+/// plugin whose γ is non-zero only between those points would escape it, which no path of
+/// the literature does.
+pub fn noise_term(schedule: &dyn Schedule) -> Option<(f64, Coefficients)> {
+    (0..=PROBES).map(|k| k as f64 / PROBES as f64).map(|t| (t, schedule.coefficients(t))).find(|(_, c)| c.gamma != 0.0)
+}
 
 /// The error for a schedule parameter out of its range, for constructors that are also
 /// called outside the registry.

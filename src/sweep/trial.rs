@@ -140,6 +140,7 @@ impl Trial {
     /// held-out target points, write `samples-<solver>-<nfe>.npy` and log the row.
     pub fn evaluate(&mut self, request: &Evaluation) -> Result<Row, TrialError> {
         let (Some(model), Some(fit)) = (&self.model, &self.fit) else { return Err(TrialError::NotTrained) };
+        self.setup.check_solver(&self.resolved, &request.solver, &request.params)?;
         let c = &self.resolved.config;
         let n = c.eval.size;
         let x0 = self.setup.source.sample(n, seed::derive(c.seed, "eval-source", 0));

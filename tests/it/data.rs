@@ -287,10 +287,43 @@ fn eight_gaussians_have_radius_5_and_unit_std() {
     assert_close("mean x", mean(&xs), 0.0, se);
     assert_close("mean y", mean(&ys), 0.0, se);
 
-    // The 8gaussians→moons variant: radius 4, std 0.5.
-    let d = dataset("8gaussians", &[("radius", ParamValue::Float(4.0)), ("std", ParamValue::Float(0.5))]);
+    // The 8gaussians→moons target: radius 4, std 0.5, then ×3 (the reference code's two_dim.py).
+    let d = dataset("8gaussians", &[("radius", ParamValue::Float(12.0)), ("std", ParamValue::Float(1.5))]);
     let sq: Vec<f64> = rows(&d.sample(N, 1)).map(|(a, b)| a * a + b * b).collect();
-    assert_close("mean ‖x‖², radius 4, std 0.5", mean(&sq), 16.0 + 0.5, ((4.0 * 16.0 * 0.25 + 4.0 * 0.0625) / N as f64).sqrt());
+    let (r, s) = (12.0f64, 1.5f64);
+    let var = 4.0 * r * r * s * s + 4.0 * s.powi(4);
+    assert_close("mean ‖x‖², radius 12, std 1.5", mean(&sq), r * r + 2.0 * s * s, (var / N as f64).sqrt());
+}
+
+#[test]
+fn standardised_moons_are_the_8gaussians_to_moons_source() {
+    // noise 0.1, one scalar mean and std over both coordinates, ×7 (BENCHMARKS.md §1).
+    let params = [("noise", ParamValue::Float(0.1)), ("standardise", ParamValue::Bool(true)), ("scale", ParamValue::Float(7.0))];
+    let x = dataset("moons", &params).sample(N, 3);
+    let pooled: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    // The pooled mean and std are those of the population, so a draw has mean 0 and std 7 to
+    // within its sampling error (the skeleton is evenly spaced: the noise dominates that error).
+    let se = 7.0 / (2.0 * N as f64).sqrt();
+    assert_close("pooled mean", mean(&pooled), 0.0, se);
+    assert_close("pooled std", variance(&pooled).sqrt(), 7.0, se);
+    // The same draw as the plain moons, mapped by the standardisation instead of ×2, x − 1.
+    let raw = dataset("moons", &[("noise", ParamValue::Float(0.1))]).sample(N, 3);
+    let (m, sd) = (3.0 / 8.0, (43.0 / 64.0 - 1.0 / (2.0 * std::f64::consts::PI) + 0.01f64).sqrt());
+    for (a, b) in x.chunks_exact(2).zip(raw.chunks_exact(2)).take(1000) {
+        let (u, v) = ((f64::from(b[0]) + 1.0) / 2.0, f64::from(b[1]) / 2.0);
+        let want = [7.0 * (u - m) / sd, 7.0 * (v - m) / sd];
+        assert!((f64::from(a[0]) - want[0]).abs() < 1e-4 && (f64::from(a[1]) - want[1]).abs() < 1e-4, "{a:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn moons_scale_multiplies_the_benchmark_map_and_defaults_to_it() {
+    let plain = default("moons").sample(1000, 4);
+    assert_eq!(plain, dataset("moons", &[("standardise", ParamValue::Bool(false)), ("scale", ParamValue::Float(1.0))]).sample(1000, 4));
+    let tripled = dataset("moons", &[("scale", ParamValue::Float(3.0))]).sample(1000, 4);
+    for (a, b) in tripled.iter().zip(&plain) {
+        assert!((a - 3.0 * b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs 3 × {b}");
+    }
 }
 
 #[test]

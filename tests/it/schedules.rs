@@ -75,7 +75,7 @@ fn boundary_values_follow_the_convention_or_a_documented_exception() {
         for ((e, g), label) in expect.iter().zip(got).zip(labels) {
             assert!(e.check(g), "{name}: {label} = {g}, expected {e:?}");
         }
-        assert_eq!((c0.gamma, c1.gamma), (0.0, 0.0), "{name}: built-ins have γ = 0");
+        assert_eq!((c0.gamma, c1.gamma), (0.0, 0.0), "{name}: with their defaults, built-ins have no noise at the ends");
     }
 }
 
@@ -187,10 +187,69 @@ fn out_of_range_parameters_are_refused_by_name() {
         ("ddpm-linear", "beta_end", ParamValue::Float(1.5)),
         ("ddpm-linear", "steps", ParamValue::Int(0)),
         ("ddpm-cosine", "max_beta", ParamValue::Float(1.0)),
+        ("sb", "sigma", ParamValue::Float(-1.0)),
+        ("cond-ot", "sigma", ParamValue::Float(f64::NAN)),
     ];
     for (name, param, value) in cases {
         let given = BTreeMap::from([(param.to_string(), value.clone())]);
         let err = build(REGISTRY, PluginKind::Schedule, name, &given).err().expect("must be refused").to_string();
         assert!(err.contains(name) && err.contains(param), "{err}");
     }
+}
+
+fn with_sigma(name: &str, sigma: f64) -> Box<dyn Schedule> {
+    let given = BTreeMap::from([("sigma".to_string(), runner::sdk::ParamValue::Float(sigma))]);
+    build(REGISTRY, PluginKind::Schedule, name, &given).unwrap()
+}
+
+#[test]
+fn sb_is_the_brownian_bridge_of_sb_cfm() {
+    for sigma in [0.3, 1.0, 2.0] {
+        let s = with_sigma("sb", sigma);
+        for t in interior_times().into_iter().chain([0.5, 0.25]) {
+            let c = s.coefficients(t);
+            assert_eq!((c.alpha, c.sigma, c.d_alpha, c.d_sigma), (t, 1.0 - t, 1.0, -1.0), "sb({sigma}) at t = {t}");
+            assert!((c.gamma - sigma * (t * (1.0 - t)).sqrt()).abs() < 1e-15, "γ of sb({sigma}) at t = {t}");
+            // γ' by central differences, at the same accuracy as the registry-wide test.
+            let h = 1e-6;
+            let fd = (s.coefficients(t + h).gamma - s.coefficients(t - h).gamma) / (2.0 * h);
+            assert!((c.d_gamma - fd).abs() <= 1e-6 * c.d_gamma.abs().max(1.0), "γ' of sb({sigma}) at t = {t}: {} vs {fd}", c.d_gamma);
+        }
+        assert_eq!(s.coefficients(0.5).gamma, sigma / 2.0, "the bridge is widest at t = 1/2");
+        assert_eq!(s.coefficients(0.5).d_gamma, 0.0);
+        // Documented: γ' is +∞ at t = 0 and −∞ at t = 1.
+        assert_eq!(s.coefficients(0.0).d_gamma, f64::INFINITY);
+        assert_eq!(s.coefficients(1.0).d_gamma, f64::NEG_INFINITY);
+    }
+    // σ = 0 is the straight path, finite everywhere.
+    let s = with_sigma("sb", 0.0);
+    for t in [0.0, 0.5, 1.0] {
+        let c = s.coefficients(t);
+        assert_eq!((c.gamma, c.d_gamma), (0.0, 0.0), "sb(0) at t = {t}");
+    }
+}
+
+#[test]
+fn cond_ot_sigma_is_icfm_constant_noise_and_defaults_to_none() {
+    let plain = schedule("cond-ot");
+    let icfm = with_sigma("cond-ot", 0.1);
+    for t in [0.0, 0.3, 0.5, 0.9, 1.0] {
+        let (a, b) = (plain.coefficients(t), icfm.coefficients(t));
+        assert_eq!(a, Coefficients { alpha: t, sigma: 1.0 - t, gamma: 0.0, d_alpha: 1.0, d_sigma: -1.0, d_gamma: 0.0 });
+        assert_eq!(b, Coefficients { gamma: 0.1, ..a }, "I-CFM at t = {t}");
+    }
+    assert_eq!(with_sigma("cond-ot", 0.0).coefficients(0.4), plain.coefficients(0.4));
+}
+
+#[test]
+fn noise_term_finds_exactly_the_paths_with_an_epsilon_term() {
+    use runner::schedules::noise_term;
+    for (name, s) in every_schedule() {
+        let found = noise_term(s.as_ref());
+        assert_eq!(found.is_some(), name == "sb", "{name} with its defaults: {found:?}");
+    }
+    let (t, c) = noise_term(with_sigma("cond-ot", 0.1).as_ref()).unwrap();
+    assert_eq!((t, c.gamma), (0.0, 0.1));
+    let (t, c) = noise_term(with_sigma("sb", 1.0).as_ref()).unwrap();
+    assert!(t > 0.0 && t < 0.05 && c.gamma > 0.0, "first interior probe: t = {t}, γ = {}", c.gamma);
 }

@@ -10,10 +10,24 @@ use runner::registry::build;
 use runner::schedules::REGISTRY;
 use runner::sdk::{Coefficients, Conversion, PluginKind, Schedule, Target};
 
+/// Every affine schedule of the registry (γ = 0 with its defaults): the conversions are defined
+/// for x = α·x1 + σ·x0 only; paths with an ε term (`sb`) are checked to refuse them below.
 fn every_schedule() -> impl Iterator<Item = (&'static str, Box<dyn Schedule>)> {
     REGISTRY
         .iter()
         .map(|e| (e.info.name, build(REGISTRY, PluginKind::Schedule, e.info.name, &BTreeMap::new()).unwrap()))
+        .filter(|(_, s)| runner::schedules::noise_term(s.as_ref()).is_none())
+}
+
+#[test]
+fn conversions_are_undefined_where_the_path_has_an_epsilon_term() {
+    let c = Coefficients { alpha: 0.5, sigma: 0.5, gamma: 0.5, d_alpha: 1.0, d_sigma: -1.0, d_gamma: 0.0 };
+    for from in Target::ALL {
+        for to in Target::ALL {
+            let conv = Conversion::between(from, to, &c);
+            assert_eq!(conv.is_finite(), from == to, "{from:?} → {to:?} at γ = 0.5: {conv:?}");
+        }
+    }
 }
 
 /// The true value of `target` for data `x1` and noise `x0`.

@@ -71,11 +71,16 @@ pub struct Conversion {
 }
 
 impl Conversion {
-    /// The conversion from target `from` to target `to` at path coefficients `c` (γ must be 0).
-    /// Non-finite coefficients mean the conversion is singular at this t.
+    /// The conversion from target `from` to target `to` at path coefficients `c`.
+    /// Non-finite coefficients mean the conversion is singular at this t, or undefined: where
+    /// γ ≠ 0 the state x = α·x1 + σ·x0 + γ·ε has a third unknown, and one prediction no longer
+    /// determines x1 and x0, so every conversion between different targets is NaN there.
     pub fn between(from: Target, to: Target, c: &Coefficients) -> Conversion {
         if from == to {
             return Conversion { x_coef: 0.0, pred_coef: 1.0 };
+        }
+        if c.gamma != 0.0 {
+            return Conversion { x_coef: f64::NAN, pred_coef: f64::NAN };
         }
         let (p1, p0) = from.components(c);
         let (q1, q0) = to.components(c);
