@@ -22,7 +22,6 @@ use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 
 use super::{batch_size, squared_distances};
 use crate::metrics::assignment::{self, Start};
-use crate::metrics::costs::DenseCosts;
 use crate::registry::Entry;
 
 const NAME: &str = "exact-ot";
@@ -50,21 +49,14 @@ impl Coupling for ExactOt {
     fn pair(&self, source: &[f32], target: &[f32], dim: usize, _seed: u64) -> Result<Vec<usize>, PluginError> {
         let n = batch_size(NAME, source, target, dim)?;
         let cost = squared_distances(source, target, dim);
-        if let Some(k) = cost.iter().position(|c| !c.is_finite()) {
-            return Err(PluginError::Invalid {
-                plugin: NAME.to_string(),
-                message: format!(
-                    "the squared distance between source row {} and target row {} is not finite (a point is not finite)",
-                    k / n,
-                    k % n
-                ),
-            });
-        }
-        let costs = DenseCosts::new(&cost, n).expect("an n × n matrix");
         // The auction start, whatever the batch size: source and target batches are draws of
         // different distributions, where it beats JV's reduction start by an order of magnitude
         // (see `assignment::AUCTION_FROM`), and the result is exact either way.
-        Ok(assignment::solve_costs(&costs, Start::Auction).assignment.rows_to_cols)
+        let solved = assignment::solve_from(&cost, n, Start::Auction).map_err(|e| PluginError::Invalid {
+            plugin: NAME.to_string(),
+            message: format!("the minibatch cost matrix: {e} (a source or target point is not finite)"),
+        })?;
+        Ok(solved.rows_to_cols)
     }
 }
 

@@ -128,11 +128,16 @@ const REDUCTION_MOVES_PER_ROW: usize = 8;
 /// The assignment of least total cost for the row-major `n × n` matrix `cost` (minimisation),
 /// started as [`Start::for_size`] says.
 pub fn solve(cost: &[f64], n: usize) -> Result<Assignment, AssignmentError> {
+    solve_from(cost, n, Start::for_size(n))
+}
+
+/// [`solve`] with the given start, for callers that know more about their costs than their size.
+pub fn solve_from(cost: &[f64], n: usize, start: Start) -> Result<Assignment, AssignmentError> {
     let costs = DenseCosts::new(cost, n).ok_or(AssignmentError::Shape { len: cost.len(), n })?;
     if let Some(k) = cost.iter().position(|c| !c.is_finite()) {
         return Err(AssignmentError::NonFinite { row: k / n, col: k % n });
     }
-    Ok(solve_costs(&costs, Start::for_size(n)).assignment)
+    Ok(solve_costs(&costs, start).assignment)
 }
 
 /// The assignment of least total cost for `costs`, which must all be finite (the caller's

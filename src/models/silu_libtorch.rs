@@ -18,13 +18,18 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::libtorch::TchTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, LibTorch};
+use burn::backend::{Autodiff, DispatchDevice, LibTorch};
 use burn::tensor::Tensor;
 
 /// SiLU of `x` when `x` lives on libtorch (CPU or CUDA, with or without autodiff); `None`
 /// for every other backend, which the caller serves.
 pub fn silu(x: &Tensor<2>) -> Option<Tensor<2>> {
-    if x.device().is_autodiff() {
+    // Asked of the device first, so that other backends pay no failed conversion per call.
+    let device = x.device();
+    if !matches!(device.clone().inner().as_dispatch(), DispatchDevice::LibTorch(_)) {
+        return None;
+    }
+    if device.is_autodiff() {
         let tracked = x.clone().try_into_primitive::<Autodiff<LibTorch>>().ok()?;
         Some(Tensor::from_primitive::<Autodiff<LibTorch>>(with_graph(tracked)))
     } else {

@@ -20,6 +20,25 @@ fn experiments() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments")
 }
 
+/// A sweep's `summary.csv`: its header and its rows, cells found by column name.
+struct Summary {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Summary {
+    fn read(sweep_dir: &Path) -> Summary {
+        let csv = std::fs::read_to_string(sweep_dir.join("summary.csv")).unwrap();
+        let mut lines = csv.lines().map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+        let header = lines.next().unwrap();
+        Summary { header, rows: lines.collect() }
+    }
+
+    fn col(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}: {:?}", self.header))
+    }
+}
+
 #[test]
 fn the_sweep_experiment_writes_the_run_directory_contract() {
     let out = tempfile::tempdir().unwrap();
@@ -28,14 +47,11 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
     script::run(Session { script: experiments().join("sweep.rhai"), layers, dry_run: false }).unwrap();
 
     let sweep = out.path().join("sweep");
-    let csv = std::fs::read_to_string(sweep.join("summary.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let summary = Summary::read(&sweep);
     for col in ["dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed", "w2", "mmd", "train_seconds", "sample_seconds"] {
-        assert!(header.contains(&col), "summary.csv lacks column {col}: {header:?}");
+        assert!(summary.header.iter().any(|h| h == col), "summary.csv lacks column {col}: {:?}", summary.header);
     }
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     let find = |dataset: &str, method: &str, solver: &str, nfe: &str| {
         rows.iter().any(|r| r[col("dataset")] == dataset && r[col("method")] == method && r[col("solver")] == solver && r[col("nfe")] == nfe)
     };
@@ -51,7 +67,7 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
     }
     // 2 references + 2 × (5 DDPM rows + 17 flow-matching rows).
     assert_eq!(rows.len(), 2 + 2 * (5 + 17));
-    for r in &rows {
+    for r in rows {
         let w2: f64 = r[col("w2")].parse().unwrap();
         assert!(w2.is_finite() && w2 >= 0.0, "{r:?}");
     }
@@ -136,15 +152,12 @@ fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
     let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
     script::run(Session { script: experiments().join("solvers.rhai"), layers, dry_run: false }).unwrap();
 
-    let csv = std::fs::read_to_string(out.path().join("solvers").join("summary.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let summary = Summary::read(&out.path().join("solvers"));
+    let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     for entry in runner::solvers::REGISTRY {
         let name = entry.info.name;
         for dataset in ["8gaussians", "gmm1d"] {
-            let mine: Vec<&Vec<&str>> =
+            let mine: Vec<&Vec<String>> =
                 rows.iter().filter(|r| r[col("solver")] == name && r[col("dataset")] == dataset && r[col("schedule")] == "cond-ot").collect();
             assert!(!mine.is_empty(), "no cond-ot rows for {name} on {dataset}");
             for r in mine {
@@ -191,14 +204,11 @@ fn the_article_experiment_runs_every_family_with_w2_and_nll() {
     let layers = layers(out.path(), &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""]);
     script::run(Session { script: experiments().join("article_gmm.rhai"), layers, dry_run: false }).unwrap();
 
-    let csv = std::fs::read_to_string(out.path().join("article_gmm").join("summary.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let summary = Summary::read(&out.path().join("article_gmm"));
+    let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     // Three seeds of: the article's 10-step diffusion (ddpm, ddim), DDPM (1 + 4 samplers) and
     // flow matching (7 + 6 + 5 solver/NFE pairs), plus one reference row per seed.
-    assert_eq!(rows.len(), 3 * (2 + 5 + 18 + 1), "{csv}");
+    assert_eq!(rows.len(), 3 * (2 + 5 + 18 + 1), "{rows:?}");
     for r in rows.iter().filter(|r| r[col("method")] != "reference") {
         let nll: f64 = r[col("nll")].parse().unwrap_or_else(|_| panic!("no nll in {r:?}"));
         let w2: f64 = r[col("w2")].parse().unwrap();
@@ -206,5 +216,5 @@ fn the_article_experiment_runs_every_family_with_w2_and_nll() {
     }
     // The article's diffusion really is the 10-step, constant-β one: its ancestral sampler
     // spends 10 evaluations.
-    assert!(rows.iter().any(|r| r[col("solver")] == "ddpm" && r[col("nfe")] == "10"), "{csv}");
+    assert!(rows.iter().any(|r| r[col("solver")] == "ddpm" && r[col("nfe")] == "10"), "{rows:?}");
 }
