@@ -20,6 +20,7 @@ pub mod script;
 pub mod solvers;
 pub mod seed;
 pub mod setup;
+pub mod simd;
 pub mod sweep;
 pub mod targets;
 pub mod train;

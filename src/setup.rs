@@ -74,6 +74,7 @@ impl Setup {
         }
         let setup = Setup { source, data, schedule, target, coupling, dim, oracle, span };
         setup.check_path(resolved)?;
+        setup.check_reflow(resolved)?;
         Ok(setup)
     }
 
@@ -128,6 +129,35 @@ impl Setup {
             }
         }
         Ok(())
+    }
+
+    /// With `train.reflow > 0`: the pairs are the coupling, and they come from an ODE solve.
+    fn check_reflow(&self, resolved: &Resolved) -> Result<(), ConfigError> {
+        let t = &resolved.config.train;
+        if t.reflow == 0 {
+            return Ok(());
+        }
+        let coupling = &resolved.config.path.coupling;
+        if coupling != "independent" {
+            return Err(resolved.key_error(
+                "path.coupling",
+                format!("train.reflow trains on the model's own (x0, x̂1) pairs, which are the coupling; `{coupling}` would re-pair them: use `independent`"),
+            ));
+        }
+        for (key, value) in [("train.reflow_pairs", t.reflow_pairs), ("train.reflow_nfe", t.reflow_nfe)] {
+            if value == 0 {
+                return Err(resolved.key_error(key, "must be at least 1 when train.reflow > 0"));
+            }
+        }
+        let built = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, &t.reflow_solver, &BTreeMap::new())
+            .map_err(|e| resolved.key_error("train.reflow_solver", e))?;
+        if !matches!(built.kind(), SolverKind::Ode { .. } | SolverKind::Adaptive { .. }) {
+            return Err(resolved.key_error(
+                "train.reflow_solver",
+                format!("`{}` is not an ODE solver of the velocity; the pairs need the flow's own map x0 → x̂1 (euler, heun, rk4, dopri5, …)", t.reflow_solver),
+            ));
+        }
+        self.check_solver(resolved, &t.reflow_solver, &BTreeMap::new())
     }
 
     /// Refuse sampling with `solver` where its assumptions fail: stochastic samplers (DDPM,

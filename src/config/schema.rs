@@ -82,6 +82,16 @@ pub struct TrainConfig {
     pub ema_decay: f64,
     /// Log the mean training loss every this many steps.
     pub log_every: usize,
+    /// Reflows (rectified flow, Liu et al. 2023): after training, the model's ODE carries
+    /// `reflow_pairs` fresh source points x0 to x̂1, and training continues from the same weights
+    /// (fresh optimizer state, `steps` more steps) on those pairs in place of coupled data draws;
+    /// repeated this many times. 0 trains once. The pairs are the coupling, so `path.coupling`
+    /// must be `independent`.
+    pub reflow: usize,
+    pub reflow_pairs: usize,
+    /// The ODE solver and NFE that generate the pairs (velocity-form ODE methods).
+    pub reflow_solver: String,
+    pub reflow_nfe: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +190,10 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             ema_decay: 0.0,
             log_every: 100,
+            reflow: 0,
+            reflow_pairs: 10_000,
+            reflow_solver: "rk4".into(),
+            reflow_nfe: 100,
         }
     }
 }

@@ -50,13 +50,7 @@ impl Activation {
             Activation::Relu => activation::relu(x),
             Activation::Gelu => activation::gelu(x),
             Activation::Tanh => activation::tanh(x),
-            Activation::Selu => {
-                // SELU = λ·(max(0, x) + min(0, α(eˣ − 1))), the torchcfm benchmark's activation.
-                const ALPHA: f64 = 1.673_263_242_354_377_3;
-                const LAMBDA: f64 = 1.050_700_987_355_480_5;
-                let negative = x.clone().clamp_max(0.0).exp().sub_scalar(1.0).mul_scalar(ALPHA);
-                x.clamp_min(0.0).add(negative).mul_scalar(LAMBDA)
-            }
+            Activation::Selu => super::selu::selu(x),
         }
     }
 }

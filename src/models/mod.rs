@@ -4,6 +4,8 @@
 
 mod mlp;
 mod oracle;
+pub mod host;
+pub mod selu;
 pub mod silu;
 #[cfg(feature = "tch")]
 mod silu_libtorch;

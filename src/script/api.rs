@@ -48,6 +48,9 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         st.layers.load_toml(&file).map_err(|e| fail(&ctx, e))
     });
 
+    // An environment variable, or () where it is unset (`env("SEEDS") ?? "5"`): for a script's
+    // own knobs that are not config keys, such as how many seeds a table runs.
+    engine.register_fn("env", |name: &str| -> Dynamic { std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from) });
     engine.register_fn("grid", |ctx: NativeCallContext, axes: Map| -> Result<Array> { grid(&ctx, axes) });
     engine.register_fn("plugin_names", |ctx: NativeCallContext, kind: &str| -> Result<Array> { plugin_names(&ctx, kind) });
     engine.register_fn("solver_accepts", |ctx: NativeCallContext, solver: &str, nfe: i64| -> Result<bool> {

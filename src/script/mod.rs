@@ -5,6 +5,7 @@
 //! | function | what it does |
 //! |---|---|
 //! | `load_config(path)` | add a TOML layer (path relative to the script) |
+//! | `env(name)` | an environment variable's value, or `()` where it is unset |
 //! | `grid(map)` | the cartesian product of the map's array values, as an array of maps |
 //! | `plugin_names(kind)` | the registered plugins of a kind (`"solver"`, `"grid"`, …) |
 //! | `solver_accepts(solver, nfe)` | whether the solver can spend exactly `nfe` evaluations |

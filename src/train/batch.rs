@@ -28,6 +28,9 @@ pub enum DataSource<'a> {
     Fresh,
     /// Uniform draws (with replacement) from a fixed training set.
     Fixed(&'a [f32]),
+    /// Uniform draws (with replacement) of fixed (x0, x1) pairs, row i of `source` with row i
+    /// of `target`: a reflow's pairs, which are their own coupling.
+    Pairs { source: &'a [f32], target: &'a [f32] },
 }
 
 /// The batch of step `step`: `size` target points (fresh or from the fixed set), `size` fresh
@@ -50,32 +53,22 @@ pub fn build(
 ) -> Result<Batch, PluginError> {
     let dim = setup.dim;
     let mut rng = StdRng::seed_from_u64(seed::derive(trial_seed, "train-batch", step));
-    let x1 = match source {
-        DataSource::Fresh => setup.data.sample(size, seed::derive(trial_seed, "train-data", step)),
-        DataSource::Fixed(points) => {
-            let n = points.len() / dim;
-            let mut out = Vec::with_capacity(size * dim);
-            for _ in 0..size {
-                let i = rng.random_range(0..n);
-                out.extend_from_slice(&points[i * dim..(i + 1) * dim]);
-            }
-            out
+    let (x0, x1, pairing) = match source {
+        DataSource::Pairs { source, target } => {
+            let rows = draw_rows(&mut rng, source.len() / dim, size);
+            (gather(source, &rows, dim), gather(target, &rows, dim), (0..size).collect())
+        }
+        DataSource::Fresh | DataSource::Fixed(_) => {
+            let x1 = match source {
+                DataSource::Fixed(points) => gather(points, &draw_rows(&mut rng, points.len() / dim, size), dim),
+                _ => setup.data.sample(size, seed::derive(trial_seed, "train-data", step)),
+            };
+            let x0 = setup.source.sample(size, seed::derive(trial_seed, "train-source", step));
+            let pairing = setup.coupling.pair(&x0, &x1, dim, seed::derive(trial_seed, "train-coupling", step))?;
+            check_pairing(&pairing, size)?;
+            (x0, x1, pairing)
         }
     };
-    let x0 = setup.source.sample(size, seed::derive(trial_seed, "train-source", step));
-    let pairing = setup.coupling.pair(&x0, &x1, dim, seed::derive(trial_seed, "train-coupling", step))?;
-    if pairing.len() != size {
-        return Err(PluginError::Invalid {
-            plugin: "coupling".into(),
-            message: format!("paired {} source rows of a batch of {size}", pairing.len()),
-        });
-    }
-    if let Some(&j) = pairing.iter().find(|&&j| j >= size) {
-        return Err(PluginError::Invalid {
-            plugin: "coupling".into(),
-            message: format!("paired a source row with target row {j} of a batch of {size}"),
-        });
-    }
     let mut noise = StdRng::seed_from_u64(seed::derive(trial_seed, "train-noise", step));
     let mut batch = Batch {
         xt: Vec::with_capacity(size * dim),
@@ -123,6 +116,33 @@ pub fn build(
         }
     }
     Ok(batch)
+}
+
+/// `size` uniform draws, with replacement, of a row among `n`.
+fn draw_rows(rng: &mut StdRng, n: usize, size: usize) -> Vec<usize> {
+    (0..size).map(|_| rng.random_range(0..n)).collect()
+}
+
+/// The given rows of a row-major set of `dim` columns.
+fn gather(points: &[f32], rows: &[usize], dim: usize) -> Vec<f32> {
+    rows.iter().flat_map(|&i| &points[i * dim..(i + 1) * dim]).copied().collect()
+}
+
+/// A coupling's answer must pair every source row with a target row of the batch.
+fn check_pairing(pairing: &[usize], size: usize) -> Result<(), PluginError> {
+    if pairing.len() != size {
+        return Err(PluginError::Invalid {
+            plugin: "coupling".into(),
+            message: format!("paired {} source rows of a batch of {size}", pairing.len()),
+        });
+    }
+    if let Some(&j) = pairing.iter().find(|&&j| j >= size) {
+        return Err(PluginError::Invalid {
+            plugin: "coupling".into(),
+            message: format!("paired a source row with target row {j} of a batch of {size}"),
+        });
+    }
+    Ok(())
 }
 
 /// A uniform draw from (0, 1): the generator's [0, 1) draw, redrawn in the one case (probability

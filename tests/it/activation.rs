@@ -1,9 +1,9 @@
-//! runner's SiLU (src/models/silu.rs): on flex the host SiLU, its exponential against f64; on
-//! flex and on libtorch its values, and its gradient on an autodiff device against the exact
-//! derivative and against burn's own SiLU.
+//! runner's host activations (src/models/host.rs): their exponential against f64; SiLU on flex
+//! and on libtorch, SELU on flex: values, and the gradient on an autodiff device against the
+//! exact derivative and against burn's own composite of tensor operations.
 
 use burn::tensor::{activation, Tensor, TensorData};
-use runner::models::silu;
+use runner::models::{host, selu, silu};
 
 /// Points across the whole range where SiLU is not yet 0 or x in f32, and beyond.
 fn grid() -> Vec<f32> {
@@ -23,13 +23,13 @@ fn exact_slope(x: f64) -> f64 {
 fn the_polynomial_exponential_is_accurate_to_a_few_ulp() {
     let mut worst = 0.0f64;
     for x in (0..175_000).map(|i| -87.0 + 0.001 * i as f32) {
-        let got = f64::from(silu::exp(x));
+        let got = f64::from(host::exp(x));
         let want = f64::from(x).exp();
         worst = worst.max((got - want).abs() / want);
     }
     eprintln!("exp: worst relative error {worst:.2e} on [-87, 88]");
     assert!(worst < 3.0 * f64::from(f32::EPSILON), "{worst}");
-    assert!(silu::exp(200.0).is_finite() && silu::sigmoid(-200.0) < 1e-37 && silu::sigmoid(200.0) == 1.0);
+    assert!(host::exp(200.0).is_finite() && host::sigmoid(-200.0) < 1e-37 && host::sigmoid(200.0) == 1.0);
 }
 
 #[test]
@@ -62,6 +62,54 @@ fn silu_on_flex_has_silus_values_and_exact_gradient() {
         worst_vs_burn = worst_vs_burn.max(f64::from(grad[i] - grad_burn[i]).abs());
     }
     eprintln!("silu: value error {worst_value:.2e}, gradient error {worst_grad:.2e} (per unit of |x|), vs burn {worst_vs_burn:.2e}");
+    assert!(worst_value < 4.0 * f64::from(f32::EPSILON), "{worst_value}");
+    assert!(worst_grad < 4.0 * f64::from(f32::EPSILON), "{worst_grad}");
+    assert!(worst_vs_burn < 1e-6, "{worst_vs_burn}");
+}
+
+fn exact_selu(x: f64) -> (f64, f64) {
+    const ALPHA: f64 = 1.673_263_242_354_377_3;
+    const LAMBDA: f64 = 1.050_700_987_355_480_5;
+    if x > 0.0 {
+        (LAMBDA * x, LAMBDA)
+    } else {
+        (LAMBDA * ALPHA * x.exp_m1(), LAMBDA * ALPHA * x.exp())
+    }
+}
+
+#[test]
+fn selu_on_flex_has_selus_values_and_exact_gradient() {
+    let device = runner::device::parse("flex").unwrap();
+    let xs = grid();
+    let n = xs.len();
+    let values = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
+    let input = |device: &burn::tensor::Device| Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 1]), device);
+    let plain = values(selu::selu(input(&device)));
+    let ad = device.autodiff();
+    let x = input(&ad).require_grad();
+    let y = selu::selu(x.clone());
+    let grad = values(x.grad(&y.clone().sum().backward()).unwrap());
+    let tracked = values(y);
+    // burn's SELU as tensor operations, the composite the host pass replaces.
+    let x_burn = input(&ad).require_grad();
+    let burn_selu = (x_burn.clone().clamp_min(0.0) + x_burn.clone().clamp_max(0.0).exp().sub_scalar(1.0).mul_scalar(1.673_263_2))
+        .mul_scalar(1.050_701);
+    let grad_burn = values(x_burn.grad(&burn_selu.sum().backward()).unwrap());
+    let (mut worst_value, mut worst_grad, mut worst_vs_burn) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..n {
+        let x = f64::from(xs[i]);
+        let (value, slope) = exact_selu(x);
+        // Relative to |x| (at least 1): the value is built as x·g + c from terms of that size.
+        let scale = x.abs().max(1.0);
+        worst_value = worst_value.max((f64::from(plain[i]) - value).abs() / scale);
+        worst_value = worst_value.max((f64::from(tracked[i]) - value).abs() / scale);
+        worst_grad = worst_grad.max((f64::from(grad[i]) - slope).abs());
+        // Away from the kink at 0, where burn's clamps and the host's select may pick sides.
+        if xs[i] != 0.0 {
+            worst_vs_burn = worst_vs_burn.max(f64::from(grad[i] - grad_burn[i]).abs());
+        }
+    }
+    eprintln!("selu: value error {worst_value:.2e} (per unit of |x|), gradient error {worst_grad:.2e}, vs burn {worst_vs_burn:.2e}");
     assert!(worst_value < 4.0 * f64::from(f32::EPSILON), "{worst_value}");
     assert!(worst_grad < 4.0 * f64::from(f32::EPSILON), "{worst_grad}");
     assert!(worst_vs_burn < 1e-6, "{worst_vs_burn}");

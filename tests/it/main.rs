@@ -12,6 +12,7 @@ mod flow;
 mod grids;
 mod metrics;
 mod oracle;
+mod reflow;
 mod readme;
 mod sampling;
 mod schedules;

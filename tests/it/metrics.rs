@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use runner::metrics::assignment::{solve, solve_costs, Assignment, AssignmentError, Start, AUCTION_FROM};
+use runner::metrics::auction::SWEEP_BELOW;
 use runner::metrics::costs::{Costs, DenseCosts, PointCosts};
 use runner::metrics::energy::energy_distance;
 use runner::metrics::mmd::{kernel, mmd2, BANDWIDTHS};
@@ -163,12 +164,14 @@ fn assignment_is_certified_optimal_on_larger_instances() {
 
 #[test]
 fn auction_start_is_certified_on_geometric_problems_at_its_scale() {
-    // The sizes where `w2`/`w1` start from the auction, on costs computed from the points.
+    // The sizes where `w2`/`w1` start from the auction, on costs computed from the points: bids
+    // that sweep whole rows below `SWEEP_BELOW`, candidate lists from there.
     let mut rng = StdRng::seed_from_u64(7);
     let moons = dataset("moons");
     let cases = [
         (2, Order::W2, moons.sample(AUCTION_FROM, 1), moons.sample(AUCTION_FROM, 2)),
         (3, Order::W1, normal_points(&mut rng, 1500, 3), normal_points(&mut rng, 1500, 3)),
+        (2, Order::W2, normal_points(&mut rng, SWEEP_BELOW, 2), dataset("8gaussians").sample(SWEEP_BELOW, 3)),
     ];
     for (dim, order, a, b) in cases {
         let costs = PointCosts::new(&a, &b, dim, order);

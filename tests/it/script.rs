@@ -218,3 +218,37 @@ fn the_article_experiment_runs_every_family_with_w2_and_nll() {
     // spends 10 evaluations.
     assert!(rows.iter().any(|r| r[col("solver")] == "ddpm" && r[col("nfe")] == "10"), "{rows:?}");
 }
+
+#[test]
+fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
+    let out = tempfile::tempdir().unwrap();
+    let layers = layers(
+        out.path(),
+        &[
+            "train.steps=20",
+            "train.batch_size=64",
+            "data.train_size=200",
+            "train.reflow_pairs=100",
+            "train.reflow_nfe=8",
+            "eval.size=100",
+            "eval.reference_nfe=20",
+            "eval.reference_points=10",
+        ],
+    );
+    script::run(Session { script: experiments().join("torchcfm_2d.rhai"), layers, dry_run: false }).unwrap();
+
+    let summary = Summary::read(&out.path().join("torchcfm_2d"));
+    let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
+    // Five seeds of: six methods on the three Gaussian-source datasets, OT-CFM, I-CFM and
+    // rectified flow on 8gaussians→moons, and a floor row per dataset.
+    assert_eq!(rows.len(), 5 * (3 * 6 + 3 + 4), "{rows:?}");
+    for method in ["ot-cfm", "i-cfm", "sb-cfm", "rectified-flow", "fm-lipman", "diffusion-vp"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r[col("method")] == method).collect();
+        assert!(!mine.is_empty(), "no {method} rows");
+        for r in mine {
+            let (w2, npe): (f64, f64) = (r[col("w2")].parse().unwrap(), r[col("npe")].parse().unwrap());
+            assert!(w2.is_finite() && w2 > 0.0 && npe.is_finite() && npe >= 0.0, "{r:?}");
+            assert_eq!(r[col("solver")], "euler", "{r:?}");
+        }
+    }
+}
