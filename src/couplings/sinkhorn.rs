@@ -16,9 +16,9 @@
 //! leaves [e⁻³⁰, e³⁰] they are absorbed into the potentials (F += ln u, G += ln v, u = v = 1)
 //! and K̃ is recomputed, so K̃ stays near the plan's own scale and neither overflows nor
 //! underflows for any ε > 0 (POT's plain kernel iteration turns into 0/0 once C/ε exceeds ~700).
-//! The iteration starts with one exact log-domain sweep, F_i = log a_i − logsumexp_j(G_j −
-//! C_ij/ε) and then G likewise, and falls back to such a sweep if a scaling ever becomes 0 or
-//! infinite. After each v update the columns of the plan are exact; the row sums u_i·(K̃v)_i
+//! The iteration starts from F_i = −min_j C_ij/ε, G = 0 (each row of K̃ peaks at 1: one pass
+//! of exponentials) and falls back to an exact log-domain sweep, F_i = log a_i −
+//! logsumexp_j(G_j − C_ij/ε) and then G likewise, if a scaling ever becomes 0 or infinite. After each v update the columns of the plan are exact; the row sums u_i·(K̃v)_i
 //! give the stopping error Σ_i |r_i − a_i| (plan mass, L1) at the next iteration, which stops
 //! once it is ≤ `tol`.
 //!
@@ -30,7 +30,8 @@
 //! iterations is an error that names both knobs, never a silently unconverged plan.
 //!
 //! Pairing: for each source row i we draw its target from the conditional π[i, ·]/Σ_j π[i, j]
-//! ∝ exp(G_j − C_ij/ε) (F_i cancels), with the host's seeded generator. Every source row is used
+//! ∝ K̃_ij·v_j (u_i cancels; the iteration's own kernel, so no exponentials), with the host's
+//! seeded generator. Every source row is used
 //! once and the pair (i, j) has probability π_ij, the same per-pair law as torchcfm, which draws
 //! n pairs from the flattened plan with replacement; fixing i to each row in turn only removes
 //! the variance of drawing the source rows. Target rows may repeat or be skipped.
@@ -93,6 +94,9 @@ pub struct Plan {
     pub iterations: usize,
     /// The L1 error of the row marginals at the stop.
     pub error: f64,
+    /// Row i of the plan divided by its row factor e^{F_i}, row-major: what the partner draws
+    /// read, kept from the iteration so that they need no exponentials.
+    pub row_weights: Vec<f64>,
 }
 
 impl Plan {
@@ -135,18 +139,14 @@ impl Sinkhorn {
         if n == 0 {
             return Ok(s.into_plan(0, 0.0));
         }
-        s.log_sweep();
-        let mut error = f64::INFINITY;
-        for iteration in 1..=self.max_iter {
-            error = s.row_error();
-            if !error.is_finite() {
-                return Err(invalid(format!("the iteration diverged at step {iteration} (reg = {})", self.reg)));
+        s.start();
+        let error = match iterate(&mut s, self.tol, self.max_iter) {
+            Outcome::Converged { iterations, error } => return Ok(s.into_plan(iterations, error)),
+            Outcome::Diverged { iteration } => {
+                return Err(invalid(format!("the iteration diverged at step {iteration} (reg = {})", self.reg)))
             }
-            if error <= self.tol {
-                return Ok(s.into_plan(iteration - 1, error));
-            }
-            s.scale();
-        }
+            Outcome::Exhausted { error } => error,
+        };
         Err(invalid(format!(
             "no convergence in max_iter = {} iterations at reg = {}: the row marginals are still {error:.3e} \
              (L1) from uniform, above tol = {}; raise max_iter or reg (small reg relative to the squared \
@@ -154,6 +154,62 @@ impl Sinkhorn {
             self.max_iter, self.reg, self.tol
         )))
     }
+}
+
+/// How the scaling iteration ended.
+enum Outcome {
+    Converged { iterations: usize, error: f64 },
+    Diverged { iteration: usize },
+    Exhausted { error: f64 },
+}
+
+/// Sinkhorn's iteration until the row marginals are within `tol`, compiled for AVX2 where the
+/// CPU has it (checked at run time; no fused multiply-add is enabled, so both copies compute
+/// the same numbers): the matrix–vector products are most of a solve.
+fn iterate(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { iterate_avx2(s, tol, max_iter) };
+    }
+    iterate_lanes(s, tol, max_iter)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn iterate_avx2(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
+    iterate_lanes(s, tol, max_iter)
+}
+
+#[inline(always)]
+fn iterate_lanes(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
+    let mut error = f64::INFINITY;
+    for iteration in 1..=max_iter {
+        error = s.row_error();
+        if !error.is_finite() {
+            return Outcome::Diverged { iteration };
+        }
+        if error <= tol {
+            return Outcome::Converged { iterations: iteration - 1, error };
+        }
+        s.scale();
+    }
+    Outcome::Exhausted { error }
+}
+
+/// Σ_k a_k·b_k over independent lanes (a float sum in one chain cannot use SIMD).
+#[inline(always)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    const LANES: usize = 4;
+    let mut acc = [0.0; LANES];
+    let body = a.len() - a.len() % LANES;
+    for (x, y) in a[..body].chunks_exact(LANES).zip(b[..body].chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = a[body..].iter().zip(&b[body..]).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Scalings u, v of K̃ beyond e^±ABSORB are moved into the potentials.
@@ -189,6 +245,18 @@ impl Scaling {
         }
     }
 
+    /// The first K̃: F_i = −max_j(−C_ij/ε), G = 0, so that each row's largest entry is 1 and
+    /// none underflows where it matters. One pass of exponentials; the iteration falls back to
+    /// [`Scaling::log_sweep`] if a scaling still leaves the floating-point range.
+    fn start(&mut self) {
+        let n = self.n;
+        for (f, row) in self.f.iter_mut().zip(self.log_kernel.chunks_exact(n)) {
+            *f = -row.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
+        }
+        self.g.iter_mut().for_each(|g| *g = 0.0);
+        self.refresh();
+    }
+
     /// One exact log-domain update of F then G from the absorbed potentials (u, v dropped),
     /// then K̃ afresh: the columns are exact afterwards whatever the scale of the costs.
     fn log_sweep(&mut self) {
@@ -219,10 +287,11 @@ impl Scaling {
 
     /// Σ_i |u_i·(K̃v)_i − 1/n|: the L1 error of the row marginals (the columns are exact after
     /// every [`Scaling::scale`]); also keeps K̃v for the next u update.
+    #[inline(always)]
     fn row_error(&mut self) -> f64 {
         let n = self.n;
-        for (i, kv) in self.kv.iter_mut().enumerate() {
-            *kv = self.kernel[i * n..(i + 1) * n].iter().zip(&self.v).map(|(k, v)| k * v).sum();
+        for (kv, row) in self.kv.iter_mut().zip(self.kernel.chunks_exact(n)) {
+            *kv = dot(row, &self.v);
         }
         let mass = 1.0 / n as f64;
         self.u.iter().zip(&self.kv).map(|(u, kv)| (u * kv - mass).abs()).sum()
@@ -230,6 +299,7 @@ impl Scaling {
 
     /// u ← a/(K̃v), v ← b/(K̃ᵀu); absorb large scalings, or redo the step in the log domain
     /// where a scaling under- or overflowed.
+    #[inline(always)]
     fn scale(&mut self) {
         let n = self.n;
         let mass = 1.0 / n as f64;
@@ -263,10 +333,17 @@ impl Scaling {
     }
 
     /// The plan with u and v absorbed into the potentials.
-    fn into_plan(self, iterations: usize, error: f64) -> Plan {
+    fn into_plan(mut self, iterations: usize, error: f64) -> Plan {
         let f = self.f.iter().zip(&self.u).map(|(f, u)| f + u.ln()).collect();
         let g = self.g.iter().zip(&self.v).map(|(g, v)| g + v.ln()).collect();
-        Plan { n: self.n, f, g, log_kernel: self.log_kernel, iterations, error }
+        // π_ij = u_i·K̃_ij·v_j: dropping u_i leaves row i of the plan up to its factor.
+        let n = self.n;
+        for row in self.kernel.chunks_exact_mut(n.max(1)) {
+            for (k, v) in row.iter_mut().zip(&self.v) {
+                *k *= v;
+            }
+        }
+        Plan { n, f, g, log_kernel: self.log_kernel, iterations, error, row_weights: self.kernel }
     }
 }
 
@@ -288,19 +365,27 @@ impl Coupling for Sinkhorn {
             return Ok(Vec::new());
         }
         let mut rng = StdRng::seed_from_u64(seed);
-        let mut weights = vec![0.0; n];
+        let mut cumulative = vec![0.0; n];
         let mut pairs = Vec::with_capacity(n);
-        for row in plan.log_kernel.chunks_exact(n) {
-            let max = plan.g.iter().zip(row).map(|(g, c)| g + c).fold(f64::NEG_INFINITY, f64::max);
+        for (row, log_row) in plan.row_weights.chunks_exact(n).zip(plan.log_kernel.chunks_exact(n)) {
             let mut total = 0.0;
-            for ((w, g), c) in weights.iter_mut().zip(&plan.g).zip(row) {
-                total += (g + c - max).exp();
-                *w = total;
+            for (c, w) in cumulative.iter_mut().zip(row) {
+                total += w;
+                *c = total;
             }
-            // Inverse CDF: the first j whose cumulative weight exceeds u·total. The largest term
-            // is exp(0) = 1, so total ≥ 1 and the draw is well defined.
+            if !(total > 0.0 && total.is_finite()) {
+                // The row's weights left the floating-point range: its conditional from the
+                // potentials, shifted so that the largest term is exp(0) = 1 (total ≥ 1).
+                let max = plan.g.iter().zip(log_row).map(|(g, c)| g + c).fold(f64::NEG_INFINITY, f64::max);
+                total = 0.0;
+                for ((c, g), l) in cumulative.iter_mut().zip(&plan.g).zip(log_row) {
+                    total += (g + l - max).exp();
+                    *c = total;
+                }
+            }
+            // Inverse CDF: the first j whose cumulative weight exceeds u·total.
             let u = rng.random::<f64>() * total;
-            pairs.push(weights.partition_point(|&w| w <= u).min(n - 1));
+            pairs.push(cumulative.partition_point(|&w| w <= u).min(n - 1));
         }
         Ok(pairs)
     }
@@ -316,6 +401,22 @@ mod tests {
         assert!(err.contains("reg") && err.contains("sinkhorn"), "{err}");
         let err = Sinkhorn::new(1.0, -1.0, 10).unwrap_err().to_string();
         assert!(err.contains("tol"), "{err}");
+    }
+
+    #[test]
+    fn the_draws_read_the_rows_of_the_plan() {
+        // The weights the partner draws read (kept from the iteration, no exponentials) are the
+        // rows of the plan from its potentials, each up to its own factor.
+        let source: Vec<f32> = (0..40).map(|k| ((k * 7919) % 97) as f32 / 9.7).collect();
+        let target: Vec<f32> = (0..40).map(|k| ((k * 104_729) % 89) as f32 / 8.9 + 1.0).collect();
+        let plan = Sinkhorn::new(0.5, 1e-9, 10_000).unwrap().plan(&source, &target, 2).unwrap();
+        let (n, pi) = (plan.n, plan.matrix());
+        for (weights, row) in plan.row_weights.chunks_exact(n).zip(pi.chunks_exact(n)) {
+            let (sw, sr) = (weights.iter().sum::<f64>(), row.iter().sum::<f64>());
+            for (w, p) in weights.iter().zip(row) {
+                assert!((w / sw - p / sr).abs() <= 1e-12, "{} vs {}", w / sw, p / sr);
+            }
+        }
     }
 
     #[test]

@@ -22,13 +22,13 @@ pub trait Pointwise: Sync {
     fn slope(&self, x: f32) -> f32;
 }
 
-/// `f` applied to `x` on the host where `x` lives on flex; elsewhere `x` back, for the
-/// caller's backend-native path.
-pub fn apply<F: Pointwise>(x: Tensor<2>, f: &F) -> Result<Tensor<2>, Tensor<2>> {
+/// `f` applied to `x`: on the host where `x` lives on flex, by `elsewhere` (the backend's own
+/// operations) on other devices.
+pub fn apply<F: Pointwise>(x: Tensor<2>, f: &F, elsewhere: impl FnOnce(Tensor<2>) -> Tensor<2>) -> Tensor<2> {
     let device = x.device();
     let (flex, autodiff) = on_flex(&device);
     if !flex {
-        return Err(x);
+        return elsewhere(x);
     }
     let dims = x.dims();
     let constant = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, dims), &device);
@@ -47,7 +47,7 @@ pub fn apply<F: Pointwise>(x: Tensor<2>, f: &F) -> Result<Tensor<2>, Tensor<2>> 
                 }
             })
         });
-        Ok(x * constant(slope) + constant(offset))
+        x * constant(slope) + constant(offset)
     } else {
         // Without a graph x is consumed and its buffer reused in place.
         let mut values = host(x);
@@ -58,7 +58,7 @@ pub fn apply<F: Pointwise>(x: Tensor<2>, f: &F) -> Result<Tensor<2>, Tensor<2>> 
                 }
             })
         });
-        Ok(constant(values))
+        constant(values)
     }
 }
 

@@ -11,7 +11,7 @@ const LAMBDA: f32 = 1.050_701;
 
 /// SELU of `x`.
 pub fn selu(x: Tensor<2>) -> Tensor<2> {
-    host::apply(x, &Selu).unwrap_or_else(|x| {
+    host::apply(x, &Selu, |x| {
         let negative = x.clone().clamp_max(0.0).exp().sub_scalar(1.0).mul_scalar(f64::from(ALPHA));
         x.clamp_min(0.0).add(negative).mul_scalar(f64::from(LAMBDA))
     })
