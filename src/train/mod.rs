@@ -47,7 +47,9 @@ pub struct Trained {
     /// The network used for sampling (the EMA weights when `train.ema_decay > 0`), on the
     /// plain device.
     pub model: Mlp,
+    /// The loss curve of the last training round (after the last reflow, if any).
     pub losses: Vec<LossPoint>,
+    /// All rounds, and the reflow pairs' solves, together.
     pub seconds: f64,
 }
 
@@ -59,7 +61,7 @@ pub struct Trained {
 const PREFETCH: usize = 2;
 
 /// One batch-building thread per core, at most four: with an exact assignment of 512 rows
-/// (about 12 ms) against a training step of about 2 ms, two builders on two cores double the
+/// (about 12 ms) against a training step of 1–2 ms at width 64, two builders on two cores double the
 /// steps per second.
 fn batch_builders() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
@@ -92,6 +94,8 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
         round += 1;
         pairs = Some(reflow_pairs(setup, config, device, trained.clone(), round)?);
         tracing::info!(round, pairs = tc.reflow_pairs, "reflow");
+        // The next round starts from these weights, as Liu et al. initialise the 2-rectified
+        // flow from the 1-rectified one; `train` puts them back under autodiff.
         model = trained.train();
     }
 }
