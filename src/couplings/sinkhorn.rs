@@ -163,26 +163,10 @@ enum Outcome {
     Exhausted { error: f64 },
 }
 
+crate::simd::avx2_twin! {
 /// Sinkhorn's iteration until the row marginals are within `tol`, compiled for AVX2 where the
-/// CPU has it (checked at run time; no fused multiply-add is enabled, so both copies compute
-/// the same numbers): the matrix–vector products are most of a solve.
+/// CPU has it: the matrix–vector products are most of a solve.
 fn iterate(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { iterate_avx2(s, tol, max_iter) };
-    }
-    iterate_lanes(s, tol, max_iter)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn iterate_avx2(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
-    iterate_lanes(s, tol, max_iter)
-}
-
-#[inline(always)]
-fn iterate_lanes(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
     let mut error = f64::INFINITY;
     for iteration in 1..=max_iter {
         error = s.row_error();
@@ -195,6 +179,7 @@ fn iterate_lanes(s: &mut Scaling, tol: f64, max_iter: usize) -> Outcome {
         s.scale();
     }
     Outcome::Exhausted { error }
+}
 }
 
 /// Σ_k a_k·b_k over independent lanes (a float sum in one chain cannot use SIMD).

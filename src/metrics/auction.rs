@@ -222,30 +222,13 @@ impl Lookup {
     }
 }
 
+crate::simd::avx2_twin! {
 /// The two cheapest reduced costs `row[j] − v[j]` of a whole row and where the cheapest is: a
 /// running first and second minimum per lane, then the lanes merged. Written as plain
 /// comparisons and selects on f64 only (not `f64::min`, whose NaN rule blocks SIMD, costs being
 /// finite; the column of each lane's minimum kept as an f64, exact far beyond any n) so that the
 /// loop compiles to packed vector instructions.
 fn sweep(row: &[f64], v: &[f64]) -> Best {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { sweep_avx2(row, v) };
-    }
-    sweep_lanes(row, v)
-}
-
-/// [`sweep`] compiled with AVX2's four-lane f64 vectors (results bit-identical: no fused
-/// multiply-add is enabled).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sweep_avx2(row: &[f64], v: &[f64]) -> Best {
-    sweep_lanes(row, v)
-}
-
-#[inline(always)]
-fn sweep_lanes(row: &[f64], v: &[f64]) -> Best {
     let lesser = |a: f64, b: f64| if a < b { a } else { b };
     let greater = |a: f64, b: f64| if a < b { b } else { a };
     let mut first = [f64::INFINITY; LANES];
@@ -272,6 +255,7 @@ fn sweep_lanes(row: &[f64], v: &[f64]) -> Best {
     }
     best.cost = row[best.col];
     best
+}
 }
 
 impl Best {
