@@ -92,6 +92,11 @@ pub struct TrainConfig {
     /// The ODE solver and NFE that generate the pairs (velocity-form ODE methods).
     pub reflow_solver: String,
     pub reflow_nfe: usize,
+    /// Best-checkpoint selection: `val_size` held-out points (0: off) whose loss is measured
+    /// every `val_every` steps and at the end; the weights with the lowest validation loss are
+    /// the ones sampled, as a checkpoint callback on the validation loss keeps them.
+    pub val_size: usize,
+    pub val_every: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +199,8 @@ impl Default for TrainConfig {
             reflow_pairs: 10_000,
             reflow_solver: "rk4".into(),
             reflow_nfe: 100,
+            val_size: 0,
+            val_every: 200,
         }
     }
 }

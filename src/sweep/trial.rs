@@ -129,7 +129,10 @@ impl Trial {
         for p in &trained.losses {
             self.log(json!({"event": "train", "step": p.step, "loss": p.loss}))?;
         }
-        self.log(json!({"event": "trained", "seconds": trained.seconds}))?;
+        for p in &trained.validation {
+            self.log(json!({"event": "validation", "step": p.step, "loss": p.loss}))?;
+        }
+        self.log(json!({"event": "trained", "seconds": trained.seconds, "step": trained.step}))?;
         self.fit = Some(Fit { seconds: trained.seconds, final_loss: trained.losses.last().map(|p| p.loss) });
         self.model = Some(Model::Mlp(trained.model));
         self.write_status("trained", None)?;

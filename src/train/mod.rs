@@ -13,7 +13,7 @@ use thiserror::Error;
 
 pub use batch::{Batch, DataSource};
 
-use crate::config::RunnerConfig;
+use crate::config::{RunnerConfig, TrainConfig};
 use crate::models::{Mlp, Model, ModelError};
 use crate::sampling::{self, Network, SampleError, SampleSpec};
 use crate::seed;
@@ -44,11 +44,16 @@ pub struct LossPoint {
 }
 
 pub struct Trained {
-    /// The network used for sampling (the EMA weights when `train.ema_decay > 0`), on the
-    /// plain device.
+    /// The network used for sampling, on the plain device: the weights with the lowest
+    /// validation loss when `train.val_size > 0`, else the EMA weights when
+    /// `train.ema_decay > 0`, else the last ones.
     pub model: Mlp,
     /// The loss curve of the last training round (after the last reflow, if any).
     pub losses: Vec<LossPoint>,
+    /// The validation losses of the last round (empty when `train.val_size` is 0).
+    pub validation: Vec<LossPoint>,
+    /// The step of the last round whose weights `model` holds.
+    pub step: usize,
     /// All rounds, and the reflow pairs' solves, together.
     pub seconds: f64,
 }
@@ -74,12 +79,18 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     if tc.batch_size == 0 {
         return Err(TrainError::Size { key: "batch_size" });
     }
+    if tc.val_size > 0 && tc.val_every == 0 {
+        return Err(TrainError::Size { key: "val_every" });
+    }
     let start = Instant::now();
     let train_set = (config.data.train_size > 0)
         .then(|| setup.data.sample(config.data.train_size, seed::derive(config.seed, "train-set", 0)));
+    // Held out from the same distribution as the training data, with a stream of its own.
+    let val_set = (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.seed, "val-set", 0)));
     let ad = device.clone().autodiff();
     let mut model = Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?;
     let mut pairs: Option<(Vec<f32>, Vec<f32>)> = None;
+    let mut val_pairs: Option<(Vec<f32>, Vec<f32>)> = None;
     let mut round = 0;
     loop {
         let source = match (&pairs, &train_set) {
@@ -87,12 +98,23 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
             (None, Some(points)) => DataSource::Fixed(points),
             (None, None) => DataSource::Fresh,
         };
-        let (trained, losses) = fit(setup, config, model, &source, round)?;
+        let validation = match (&val_pairs, &val_set) {
+            (Some((x0, x1)), _) => Some(DataSource::Pairs { source: x0, target: x1 }),
+            (None, Some(points)) => Some(DataSource::Fixed(points)),
+            (None, None) => None,
+        };
+        let fitted = fit(setup, config, model, &source, validation.as_ref(), round)?;
         if round == tc.reflow {
-            return Ok(Trained { model: trained, losses, seconds: start.elapsed().as_secs_f64() });
+            return Ok(Trained { seconds: start.elapsed().as_secs_f64(), ..fitted });
         }
+        let trained = fitted.model;
         round += 1;
-        pairs = Some(reflow_pairs(setup, config, device, trained.clone(), round)?);
+        // A reflow round validates on held-out pairs of its own flow, solved with the training
+        // pairs.
+        let (mut x0, mut x1) = reflow_pairs(setup, config, device, trained.clone(), tc.reflow_pairs + tc.val_size, round)?;
+        let held_out = tc.reflow_pairs * setup.dim;
+        val_pairs = (tc.val_size > 0).then(|| (x0.split_off(held_out), x1.split_off(held_out)));
+        pairs = Some((x0, x1));
         tracing::info!(round, pairs = tc.reflow_pairs, "reflow");
         // The next round starts from these weights, as Liu et al. initialise the 2-rectified
         // flow from the 1-rectified one; `train` puts them back under autodiff.
@@ -101,17 +123,20 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
 }
 
 /// `train.steps` steps of the conditional matching loss from `model` (on the autodiff device)
-/// with a fresh optimizer; returns the sampling network and the loss curve.
+/// with a fresh optimizer; returns the sampling network, its step and the loss curves
+/// (`seconds` is left to the caller).
 fn fit(
     setup: &Setup,
     config: &RunnerConfig,
     mut model: Mlp,
     source: &DataSource<'_>,
+    validation: Option<&DataSource<'_>>,
     round: usize,
-) -> Result<(Mlp, Vec<LossPoint>), TrainError> {
+) -> Result<Trained, TrainError> {
     let tc = &config.train;
     let log_every = tc.log_every.max(1);
     let ad = model.devices().into_iter().next().expect("a network has parameters");
+    let plain = ad.clone().inner();
     let mut optim = match tc.optimizer.as_str() {
         "adam" => {
             let wd = (tc.weight_decay > 0.0).then(|| WeightDecayConfig::new(tc.weight_decay as f32));
@@ -123,8 +148,14 @@ fn fit(
     let mut ema = (tc.ema_decay > 0.0).then(|| model.valid());
     // Each reflow round draws batches of its own.
     let batch_seed = if round == 0 { config.seed } else { seed::derive(config.seed, "train-round", round as u64) };
+    let validation = match validation {
+        Some(v) => Some(Validation::new(setup, v, tc, seed::derive(config.seed, "validation", round as u64), &plain)?),
+        None => None,
+    };
 
     let mut losses = Vec::new();
+    let mut validated = Vec::new();
+    let mut best: Option<(f64, usize, Mlp)> = None;
     // The loss is summed on the device and read back only at log points: reading a value waits
     // for the device, which on a GPU would stall every step. A non-finite loss stays non-finite
     // in the sum, so divergence is caught at the next log point.
@@ -151,15 +182,7 @@ fn fit(
             .collect();
         for step in 0..tc.steps {
             let b = received[step % builders].recv().expect("a batch builder sends a batch for each of its steps")?;
-            let n = tc.batch_size;
-            let xt = Tensor::<2>::from_data(TensorData::new(b.xt, [n, setup.dim]), &ad);
-            let t = Tensor::<2>::from_data(TensorData::new(b.t, [n, 1]), &ad);
-            let y = Tensor::<2>::from_data(TensorData::new(b.y, [n, setup.dim]), &ad);
-            let sq = (model.forward(xt, t) - y).powi_scalar(2);
-            let loss = match b.weight {
-                Some(w) => (sq * Tensor::<2>::from_data(TensorData::new(w, [n, 1]), &ad)).mean(),
-                None => sq.mean(),
-            };
+            let loss = Uploaded::new(b, setup.dim, &ad).loss(&model);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let value = loss.detach();
             window = Some(match window.take() {
@@ -181,23 +204,91 @@ fn fit(
                 tracing::info!(round, step = point.step, loss = point.loss, "train");
                 losses.push(point);
             }
+            let due = (step + 1) % tc.val_every.max(1) == 0 || step + 1 == tc.steps;
+            if let (Some(v), true) = (&validation, due) {
+                // The candidate is the network that would be sampled: the EMA weights if any.
+                let candidate = ema.clone().unwrap_or_else(|| model.valid());
+                let loss = v.loss(&candidate);
+                tracing::info!(round, step = step + 1, loss, "validation");
+                validated.push(LossPoint { step: step + 1, loss });
+                // A diverged checkpoint (a NaN loss) is never kept.
+                if loss.is_finite() && best.as_ref().is_none_or(|(lowest, _, _)| loss < *lowest) {
+                    best = Some((loss, step + 1, candidate));
+                }
+            }
         }
         Ok(model)
     })?;
-    Ok((ema.unwrap_or_else(|| model.valid()), losses))
+    let (step, model) = match best {
+        Some((_, step, kept)) => (step, kept),
+        None => (tc.steps, ema.unwrap_or_else(|| model.valid())),
+    };
+    Ok(Trained { model, losses, validation: validated, step, seconds: 0.0 })
 }
 
-/// The pairs (x0, x̂1) of reflow round `round`: fresh source points and where the model's ODE
+/// One batch's arrays on a device, as the network's inputs and the loss's target and weights.
+struct Uploaded {
+    xt: Tensor<2>,
+    t: Tensor<2>,
+    y: Tensor<2>,
+    weight: Option<Tensor<2>>,
+}
+
+impl Uploaded {
+    fn new(b: Batch, dim: usize, device: &Device) -> Self {
+        let n = b.t.len();
+        Uploaded {
+            xt: Tensor::from_data(TensorData::new(b.xt, [n, dim]), device),
+            t: Tensor::from_data(TensorData::new(b.t, [n, 1]), device),
+            y: Tensor::from_data(TensorData::new(b.y, [n, dim]), device),
+            weight: b.weight.map(|w| Tensor::from_data(TensorData::new(w, [n, 1]), device)),
+        }
+    }
+
+    /// The (weighted) mean squared error of the network's output against the target.
+    fn loss(&self, model: &Mlp) -> Tensor<1> {
+        let sq = (model.forward(self.xt.clone(), self.t.clone()) - self.y.clone()).powi_scalar(2);
+        match &self.weight {
+            Some(w) => (sq * w.clone()).mean(),
+            None => sq.mean(),
+        }
+    }
+}
+
+/// The validation loss: ⌈val_size / batch_size⌉ batches of the training batch size, built once
+/// from the held-out set with the training coupling and kept on the device. The same x0, t and
+/// noise serve every checkpoint, so successive values differ only by the weights.
+struct Validation {
+    batches: Vec<Uploaded>,
+}
+
+impl Validation {
+    fn new(setup: &Setup, held_out: &DataSource<'_>, tc: &TrainConfig, seed: u64, device: &Device) -> Result<Self, TrainError> {
+        let count = tc.val_size.div_ceil(tc.batch_size);
+        let batches = (0..count)
+            .map(|k| Ok(Uploaded::new(batch::build(setup, held_out, tc.batch_size, seed, k as u64)?, setup.dim, device)))
+            .collect::<Result<_, TrainError>>()?;
+        Ok(Validation { batches })
+    }
+
+    fn loss(&self, model: &Mlp) -> f64 {
+        let sum = self.batches.iter().map(|b| b.loss(model)).reduce(|a, b| a + b).expect("at least one batch");
+        f64::from(sum.into_scalar::<f32>()) / self.batches.len() as f64
+    }
+}
+
+/// The pairs (x0, x̂1) of reflow round `round`: `count` fresh source points and where the model's ODE
 /// (`train.reflow_solver` at `train.reflow_nfe`, over the evaluation span) carries them.
 fn reflow_pairs(
     setup: &Setup,
     config: &RunnerConfig,
     device: &Device,
     model: Mlp,
+    count: usize,
     round: usize,
 ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
     let tc = &config.train;
-    let x0 = setup.source.sample(tc.reflow_pairs, seed::derive(config.seed, "reflow-source", round as u64));
+    let x0 = setup.source.sample(count, seed::derive(config.seed, "reflow-source", round as u64));
     let model = Model::Mlp(model);
     let network = Network { model: &model, schedule: setup.schedule.as_ref(), target: setup.target };
     let no_params = Default::default();

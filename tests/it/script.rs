@@ -230,6 +230,8 @@ fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
             "data.train_size=200",
             "train.reflow_pairs=100",
             "train.reflow_nfe=8",
+            "train.val_size=100",
+            "train.val_every=10",
             "eval.size=100",
             "eval.reference_nfe=20",
             "eval.reference_points=10",

@@ -76,3 +76,42 @@ fn a_diverging_run_stops_at_the_next_log_point_naming_the_steps() {
     let status = std::fs::read_to_string(t.dir.join("run.json")).unwrap();
     assert!(status.contains("\"failed\"") && status.contains("diverged"), "{status}");
 }
+
+/// The `(step, loss)` of a trial's logged events of one kind.
+fn events(trial: &Trial, kind: &str) -> Vec<(u64, f64)> {
+    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
+    log.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == kind)
+        .map(|e| (e["step"].as_u64().unwrap(), e["loss"].as_f64().unwrap_or(f64::NAN)))
+        .collect()
+}
+
+#[test]
+fn validation_keeps_the_checkpoint_with_the_lowest_validation_loss() {
+    // A high learning rate makes the loss wander, so that the best checkpoint is not the last.
+    let noisy = ["method=\"fm\"", "path.schedule=\"cond-ot\"", "train.lr=3e-2", "train.steps=400"];
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = trial(&dir.path().join("a"), &[&noisy[..], &["train.val_size=500", "train.val_every=50"]].concat());
+    checked.train().unwrap();
+    let validation = events(&checked, "validation");
+    assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), (1..=8).map(|k| 50 * k).collect::<Vec<_>>());
+    let best = validation.iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap().0;
+    let kept = events(&checked, "trained")[0].0;
+    assert_eq!(kept, best, "validation losses {validation:?}");
+    assert!(best < 400, "the test needs a run whose last checkpoint is not its best: {validation:?}");
+    // Batches are functions of (seed, step), so a run stopped at that step without validation
+    // has the same weights, and samples the same points.
+    let mut stopped = trial(&dir.path().join("b"), &[&noisy[..], &[&format!("train.steps={best}")]].concat());
+    stopped.train().unwrap();
+    assert_eq!(events(&stopped, "trained")[0].0, best);
+    assert_eq!(w2(&mut checked, "euler", 20), w2(&mut stopped, "euler", 20));
+}
+
+#[test]
+fn validation_without_a_period_is_refused_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trial(dir.path(), &["train.val_size=100", "train.val_every=0"]);
+    let err = t.train().expect_err("a validation period of 0").to_string();
+    assert!(err.contains("train.val_every"), "{err}");
+}
