@@ -21,3 +21,13 @@ mod sources;
 mod script;
 mod targets;
 mod training;
+
+/// The `(step, loss)` of a trial's logged events of one kind (`train`, `validation`, `trained`).
+pub fn events(trial: &runner::sweep::Trial, kind: &str) -> Vec<(u64, f64)> {
+    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
+    log.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == kind)
+        .map(|e| (e["step"].as_u64().unwrap(), e["loss"].as_f64().unwrap_or(f64::NAN)))
+        .collect()
+}

@@ -4,6 +4,8 @@
 use runner::config::Layers;
 use runner::sweep::{Evaluation, Trial};
 
+use crate::events;
+
 fn trial(dir: &std::path::Path, sets: &[&str]) -> Result<Trial, runner::sweep::TrialError> {
     let mut all = vec![
         "data.target=\"moons\"",
@@ -25,11 +27,6 @@ fn trial(dir: &std::path::Path, sets: &[&str]) -> Result<Trial, runner::sweep::T
     Trial::create(dir, layers.resolve(&[]).unwrap())
 }
 
-fn losses(trial: &Trial) -> Vec<String> {
-    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
-    log.lines().filter(|l| l.contains("\"train\"")).map(str::to_string).collect()
-}
-
 #[test]
 fn training_is_reproducible_whatever_the_batch_threads_do() {
     // exact-ot makes batch building slower than the step, so the builders run ahead and
@@ -40,7 +37,7 @@ fn training_is_reproducible_whatever_the_batch_threads_do() {
     first.train().unwrap();
     let mut second = trial(&dir.path().join("b"), &sets).unwrap();
     second.train().unwrap();
-    let (a, b) = (losses(&first), losses(&second));
+    let (a, b) = (events(&first, "train"), events(&second, "train"));
     assert_eq!(a.len(), 6, "{a:?}");
     assert_eq!(a, b);
 }
@@ -90,15 +87,9 @@ fn a_reflow_round_validates_on_held_out_pairs_of_its_own_flow() {
         let sets = [&format!("train.reflow={reflow}") as &str, "train.val_size=500", "train.val_every=100"];
         let mut t = trial(&dir.path().join(reflow), &sets).unwrap();
         t.train().unwrap();
-        let log = std::fs::read_to_string(t.dir.join("metrics.jsonl")).unwrap();
-        let losses: Vec<f64> = log
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|e| e["event"] == "validation")
-            .map(|e| e["loss"].as_f64().unwrap())
-            .collect();
-        assert_eq!(losses.len(), 3, "the last round's checkpoints only: {log}");
-        losses.into_iter().fold(f64::INFINITY, f64::min)
+        let validation = events(&t, "validation");
+        assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), [100, 200, 300], "the last round's checkpoints only");
+        validation.into_iter().map(|v| v.1).fold(f64::INFINITY, f64::min)
     };
     let (first, reflowed) = (lowest("0"), lowest("1"));
     eprintln!("lowest validation loss {first:.3} → {reflowed:.3} after one reflow");

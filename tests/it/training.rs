@@ -5,6 +5,8 @@
 use runner::config::Layers;
 use runner::sweep::{self, Evaluation, Trial};
 
+use crate::events;
+
 fn trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
     let mut all = vec![
         "data.target=\"gaussian\"",
@@ -75,16 +77,6 @@ fn a_diverging_run_stops_at_the_next_log_point_naming_the_steps() {
     assert!(err.contains("diverged") && err.contains("steps"), "{err}");
     let status = std::fs::read_to_string(t.dir.join("run.json")).unwrap();
     assert!(status.contains("\"failed\"") && status.contains("diverged"), "{status}");
-}
-
-/// The `(step, loss)` of a trial's logged events of one kind.
-fn events(trial: &Trial, kind: &str) -> Vec<(u64, f64)> {
-    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
-    log.lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|e| e["event"] == kind)
-        .map(|e| (e["step"].as_u64().unwrap(), e["loss"].as_f64().unwrap_or(f64::NAN)))
-        .collect()
 }
 
 #[test]
