@@ -93,16 +93,8 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     let mut val_pairs: Option<(Vec<f32>, Vec<f32>)> = None;
     let mut round = 0;
     loop {
-        let source = match (&pairs, &train_set) {
-            (Some((x0, x1)), _) => DataSource::Pairs { source: x0, target: x1 },
-            (None, Some(points)) => DataSource::Fixed(points),
-            (None, None) => DataSource::Fresh,
-        };
-        let validation = match (&val_pairs, &val_set) {
-            (Some((x0, x1)), _) => Some(DataSource::Pairs { source: x0, target: x1 }),
-            (None, Some(points)) => Some(DataSource::Fixed(points)),
-            (None, None) => None,
-        };
+        let source = held(&pairs, &train_set).unwrap_or(DataSource::Fresh);
+        let validation = held(&val_pairs, &val_set);
         let fitted = fit(setup, config, model, &source, validation.as_ref(), round)?;
         if round == tc.reflow {
             return Ok(Trained { seconds: start.elapsed().as_secs_f64(), ..fitted });
@@ -119,6 +111,16 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
         // The next round starts from these weights, as Liu et al. initialise the 2-rectified
         // flow from the 1-rectified one; `train` puts them back under autodiff.
         model = trained.train();
+    }
+}
+
+/// The data a round draws from: a reflow's pairs once there are any, else the fixed set, if
+/// any.
+fn held<'a>(pairs: &'a Option<(Vec<f32>, Vec<f32>)>, set: &'a Option<Vec<f32>>) -> Option<DataSource<'a>> {
+    match (pairs, set) {
+        (Some((x0, x1)), _) => Some(DataSource::Pairs { source: x0, target: x1 }),
+        (None, Some(points)) => Some(DataSource::Fixed(points)),
+        (None, None) => None,
     }
 }
 
@@ -255,8 +257,9 @@ impl Uploaded {
     }
 }
 
-/// The validation loss: ⌈val_size / batch_size⌉ batches of the training batch size, built once
-/// from the held-out set with the training coupling and kept on the device. The same x0, t and
+/// The validation loss: ⌈val_size / batch_size⌉ batches of the training batch size, drawn once
+/// from the held-out set (with replacement, as training batches are) with the training coupling,
+/// and kept on the device. The same x0, t and
 /// noise serve every checkpoint, so successive values differ only by the weights.
 struct Validation {
     batches: Vec<Uploaded>,
