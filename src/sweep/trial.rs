@@ -146,8 +146,8 @@ impl Trial {
         self.setup.check_solver(&self.resolved, &request.solver, &request.params)?;
         let c = &self.resolved.config;
         let n = c.eval.size;
-        let x0 = self.setup.source.sample(n, seed::derive(c.seed, "eval-source", 0));
-        let target = self.setup.data.sample(n, seed::derive(c.seed, "eval-target", 0));
+        let x0 = self.setup.source.sample(n, seed::derive(c.data_seed(), "eval-source", 0));
+        let target = self.setup.data.sample(n, seed::derive(c.data_seed(), "eval-target", 0));
         let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
@@ -184,7 +184,7 @@ impl Trial {
                     let why = "`nll` needs a source whose density is known in closed form (a Gaussian mixture)";
                     resolved.key_error("data.source", format!("{why}; `{}` is not one", c.data.source))
                 })?;
-                let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.seed, "nll-target", 0));
+                let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.data_seed(), "nll-target", 0));
                 let spec = LikelihoodSpec {
                     solve: SampleSpec { solver, solver_params: params, nfe, grid: &c.eval.grid, span: self.setup.span },
                     divergence,
@@ -321,8 +321,8 @@ pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
     let setup = Setup::new(resolved)?;
     let c = &resolved.config;
     let n = c.eval.size;
-    let target = setup.data.sample(n, seed::derive(c.seed, "eval-target", 0));
-    let other = setup.data.sample(n, seed::derive(c.seed, "reference", 0));
+    let target = setup.data.sample(n, seed::derive(c.data_seed(), "eval-target", 0));
+    let other = setup.data.sample(n, seed::derive(c.data_seed(), "reference", 0));
     let scores = evaluate::evaluate(&c.eval.metrics, &other, &target, setup.dim)?;
     Ok(Row {
         trial: String::new(),

@@ -84,9 +84,9 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     }
     let start = Instant::now();
     let train_set = (config.data.train_size > 0)
-        .then(|| setup.data.sample(config.data.train_size, seed::derive(config.seed, "train-set", 0)));
+        .then(|| setup.data.sample(config.data.train_size, seed::derive(config.data_seed(), "train-set", 0)));
     // Held out from the same distribution as the training data, with a stream of its own.
-    let val_set = (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.seed, "val-set", 0)));
+    let val_set = (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.data_seed(), "val-set", 0)));
     let ad = device.clone().autodiff();
     let mut model = Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?;
     let mut pairs: Option<(Vec<f32>, Vec<f32>)> = None;

@@ -107,3 +107,30 @@ fn validation_without_a_period_is_refused_by_key() {
     let err = t.train().expect_err("a validation period of 0").to_string();
     assert!(err.contains("train.val_every"), "{err}");
 }
+
+#[test]
+fn the_data_seed_fixes_the_data_sets_and_leaves_training_to_the_trial_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = ["method=\"fm\"", "path.schedule=\"cond-ot\"", "train.steps=40", "train.log_every=10"];
+    let run = |name: &str, sets: &[&str]| {
+        let mut t = trial(&dir.path().join(name), &[&quick[..], sets].concat());
+        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        t.train().unwrap();
+        (floor, events(&t, "train"))
+    };
+    // Unset, the data seed is the trial's seed: nothing changes for configs without it.
+    assert_eq!(run("a", &["seed=3", "data.train_size=500"]), run("b", &["seed=3", "data.train_size=500", "data.seed=3"]));
+    // The held-out draws (the floor) follow the data seed alone.
+    let (floor_1, _) = run("c", &["seed=1", "data.seed=7"]);
+    let (floor_2, _) = run("d", &["seed=2", "data.seed=7"]);
+    let (floor_3, _) = run("e", &["seed=1", "data.seed=8"]);
+    assert_eq!(floor_1, floor_2);
+    assert_ne!(floor_1, floor_3);
+    // A fixed training set is a data set; fresh batches are training's own draws.
+    let (_, fixed_7) = run("f", &["seed=1", "data.train_size=500", "data.seed=7"]);
+    let (_, fixed_8) = run("g", &["seed=1", "data.train_size=500", "data.seed=8"]);
+    assert_ne!(fixed_7, fixed_8, "the training set must follow data.seed");
+    let (_, fresh_7) = run("h", &["seed=1", "data.seed=7"]);
+    let (_, fresh_8) = run("i", &["seed=1", "data.seed=8"]);
+    assert_eq!(fresh_7, fresh_8, "fresh batches must follow the trial's seed only");
+}
