@@ -39,11 +39,11 @@ pub struct DataConfig {
     /// Size of a fixed training set; 0 draws fresh points for every batch.
     pub train_size: usize,
     /// The seed of the data sets: the fixed training set, the held-out validation points, the
-    /// evaluation's source and target points and the floor's second draw. Unset, the trial's
-    /// `seed`. Set, the data stay the same across training seeds, so that the spread over seeds
-    /// is the training's alone (the reference code of the 2-D table draws its data with
-    /// `seed=42` whatever the run's seed). Training's own draws (batches, noise, couplings,
-    /// initial weights) always follow `seed`.
+    /// evaluation's source and target points, the likelihood's points and the floor's second
+    /// draw. Unset, the trial's `seed`. Set, the data stay the same across training seeds, so
+    /// that the spread over seeds is the training's alone (the reference code of the 2-D table
+    /// draws its data with `seed=42` whatever the run's seed). Training's own draws (batches,
+    /// noise, couplings, initial weights) always follow `seed`.
     pub seed: Option<u64>,
 }
 
