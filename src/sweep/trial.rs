@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{npy, Row, TrialError};
-use crate::config::Resolved;
+use crate::config::{Resolved, RunnerConfig};
 use crate::evaluate::{self, Inputs, Scores};
 use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
@@ -96,7 +96,7 @@ impl Trial {
         Ok(trial)
     }
 
-    pub fn config(&self) -> &crate::config::RunnerConfig {
+    pub fn config(&self) -> &RunnerConfig {
         &self.resolved.config
     }
 
@@ -147,7 +147,7 @@ impl Trial {
         let c = &self.resolved.config;
         let n = c.eval.size;
         let x0 = self.setup.source.sample(n, seed::derive(c.data_seed(), "eval-source", 0));
-        let target = self.setup.data.sample(n, seed::derive(c.data_seed(), "eval-target", 0));
+        let target = test_target(&self.setup, c);
         let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
@@ -321,7 +321,7 @@ pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
     let setup = Setup::new(resolved)?;
     let c = &resolved.config;
     let n = c.eval.size;
-    let target = setup.data.sample(n, seed::derive(c.data_seed(), "eval-target", 0));
+    let target = test_target(&setup, c);
     let other = setup.data.sample(n, seed::derive(c.data_seed(), "reference", 0));
     let scores = evaluate::evaluate(&c.eval.metrics, &other, &target, setup.dim)?;
     Ok(Row {
@@ -338,6 +338,12 @@ pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
         train_seconds: 0.0,
         sample_seconds: 0.0,
     })
+}
+
+/// The held-out target points every evaluation scores against, and the floor too: one draw, so
+/// that a row and its floor share their test set.
+fn test_target(setup: &Setup, c: &RunnerConfig) -> Vec<f32> {
+    setup.data.sample(c.eval.size, seed::derive(c.data_seed(), "eval-target", 0))
 }
 
 /// `-<name><value>` for each solver parameter: how rows and files tell parameter settings apart.

@@ -259,8 +259,8 @@ impl Uploaded {
 
 /// The validation loss: ⌈val_size / batch_size⌉ batches of the training batch size, drawn once
 /// from the held-out set (with replacement, as training batches are) with the training coupling,
-/// and kept on the device. The same x0, t and
-/// noise serve every checkpoint, so successive values differ only by the weights.
+/// and kept on the device. The same x0, t and noise serve every checkpoint, so successive values
+/// differ only by the weights.
 struct Validation {
     batches: Vec<Uploaded>,
 }
