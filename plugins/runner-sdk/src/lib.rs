@@ -7,6 +7,8 @@
 //! Conventions (DESIGN.md §1): t runs over [0, 1], t = 0 is the source (noise), t = 1 the data,
 //! and a path is `x_t = α(t)·x1 + σ(t)·x0 + γ(t)·ε`.
 
+use std::borrow::Cow;
+
 pub mod coupling;
 pub mod dataset;
 pub mod dynamics;
@@ -26,11 +28,12 @@ pub use grid::TimeGrid;
 pub use metric::{Likelihood, Metric, MetricInput, PathIntegrals};
 pub use params::{ParamDefault, ParamSpec, ParamValue, Params};
 pub use schedule::{Coefficients, Schedule};
-pub use solver::{Remembered, Solver, SolverKind, StepContext, StepControl};
+pub use solver::{Remembered, Solver, SolverKind, StepContext};
 pub use target::{Conversion, Target};
 
 /// What kind of plugin a registry entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PluginKind {
     Schedule,
     Coupling,
@@ -52,6 +55,11 @@ impl PluginKind {
         PluginKind::Metric,
     ];
 
+    /// The kind named as users type it (`runner plugins`, `plugin_names("solver")`).
+    pub fn from_name(name: &str) -> Option<PluginKind> {
+        PluginKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PluginKind::Schedule => "schedule",
@@ -66,11 +74,19 @@ impl PluginKind {
 }
 
 /// What a registry lists about a plugin: its name (what users type), a one-line summary and
-/// the parameters it accepts with their defaults.
-#[derive(Debug, Clone)]
+/// the parameters it accepts with their defaults. Built-ins borrow `static` strings; a loaded
+/// library's are copied out of it, so the registry owns them either way.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginInfo {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub kind: PluginKind,
-    pub summary: &'static str,
-    pub params: &'static [ParamSpec],
+    pub summary: Cow<'static, str>,
+    pub params: Cow<'static, [ParamSpec]>,
+}
+
+impl PluginInfo {
+    /// A built-in's record, from `static` data.
+    pub const fn new(kind: PluginKind, name: &'static str, summary: &'static str, params: &'static [ParamSpec]) -> PluginInfo {
+        PluginInfo { name: Cow::Borrowed(name), kind, summary: Cow::Borrowed(summary), params: Cow::Borrowed(params) }
+    }
 }

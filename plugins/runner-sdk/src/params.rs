@@ -1,6 +1,7 @@
 //! Plugin parameters: each plugin declares [`ParamSpec`]s with defaults; the host resolves the
 //! user's values against them into [`Params`], refusing unknown names and wrong types.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -37,29 +38,30 @@ impl ParamValue {
     }
 }
 
-/// A parameter a plugin accepts. `default` also fixes its type.
-#[derive(Debug, Clone)]
+/// A parameter a plugin accepts. `default` also fixes its type. The strings are borrowed in the
+/// built-ins' `static` tables and owned when they were copied out of a loaded library.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParamSpec {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub default: ParamDefault,
-    pub help: &'static str,
+    pub help: Cow<'static, str>,
 }
 
 /// A default that can live in a `static` table.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ParamDefault {
     Float(f64),
     Int(i64),
     Bool(bool),
-    Str(&'static str),
+    Str(Cow<'static, str>),
 }
 
 impl ParamDefault {
-    pub fn value(self) -> ParamValue {
+    pub fn value(&self) -> ParamValue {
         match self {
-            ParamDefault::Float(v) => ParamValue::Float(v),
-            ParamDefault::Int(v) => ParamValue::Int(v),
-            ParamDefault::Bool(v) => ParamValue::Bool(v),
+            ParamDefault::Float(v) => ParamValue::Float(*v),
+            ParamDefault::Int(v) => ParamValue::Int(*v),
+            ParamDefault::Bool(v) => ParamValue::Bool(*v),
             ParamDefault::Str(v) => ParamValue::Str(v.to_string()),
         }
     }
@@ -67,16 +69,16 @@ impl ParamDefault {
 
 impl ParamSpec {
     pub const fn float(name: &'static str, default: f64, help: &'static str) -> Self {
-        ParamSpec { name, default: ParamDefault::Float(default), help }
+        ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Float(default), help: Cow::Borrowed(help) }
     }
     pub const fn int(name: &'static str, default: i64, help: &'static str) -> Self {
-        ParamSpec { name, default: ParamDefault::Int(default), help }
+        ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Int(default), help: Cow::Borrowed(help) }
     }
     pub const fn boolean(name: &'static str, default: bool, help: &'static str) -> Self {
-        ParamSpec { name, default: ParamDefault::Bool(default), help }
+        ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Bool(default), help: Cow::Borrowed(help) }
     }
     pub const fn string(name: &'static str, default: &'static str, help: &'static str) -> Self {
-        ParamSpec { name, default: ParamDefault::Str(default), help }
+        ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Str(Cow::Borrowed(default)), help: Cow::Borrowed(help) }
     }
 }
 
@@ -96,11 +98,11 @@ impl Params {
         given: &BTreeMap<String, ParamValue>,
     ) -> Result<Params, PluginError> {
         for name in given.keys() {
-            if !specs.iter().any(|s| s.name == name) {
+            if !specs.iter().any(|s| s.name == name.as_str()) {
                 let accepted = if specs.is_empty() {
                     "no parameters".to_string()
                 } else {
-                    specs.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                    specs.iter().map(|s| s.name.as_ref()).collect::<Vec<_>>().join(", ")
                 };
                 return Err(PluginError::UnknownParam {
                     plugin: plugin.to_string(),
@@ -112,9 +114,9 @@ impl Params {
         let mut values = BTreeMap::new();
         for spec in specs {
             let default = spec.default.value();
-            let value = match given.get(spec.name) {
+            let value = match given.get(spec.name.as_ref()) {
                 None => default,
-                Some(v) => coerce(plugin, spec.name, &default, v)?,
+                Some(v) => coerce(plugin, &spec.name, &default, v)?,
             };
             values.insert(spec.name.to_string(), value);
         }
@@ -129,33 +131,41 @@ impl Params {
         self.values.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    pub fn float(&self, name: &str) -> f64 {
+    /// A number parameter (an integer widens). A name the plugin did not declare with that type
+    /// is an error, not a panic: the plugin may be a loaded library whose factory asks for a
+    /// parameter its descriptor forgot.
+    pub fn float(&self, name: &str) -> Result<f64, PluginError> {
         match self.values.get(name) {
-            Some(ParamValue::Float(v)) => *v,
-            Some(ParamValue::Int(v)) => *v as f64,
-            other => panic!("{}: parameter `{name}` is not a declared number: {other:?}", self.plugin),
+            Some(ParamValue::Float(v)) => Ok(*v),
+            Some(ParamValue::Int(v)) => Ok(*v as f64),
+            other => Err(self.undeclared(name, "number", other)),
         }
     }
 
-    pub fn int(&self, name: &str) -> i64 {
+    pub fn int(&self, name: &str) -> Result<i64, PluginError> {
         match self.values.get(name) {
-            Some(ParamValue::Int(v)) => *v,
-            other => panic!("{}: parameter `{name}` is not a declared integer: {other:?}", self.plugin),
+            Some(ParamValue::Int(v)) => Ok(*v),
+            other => Err(self.undeclared(name, "integer", other)),
         }
     }
 
-    pub fn boolean(&self, name: &str) -> bool {
+    pub fn boolean(&self, name: &str) -> Result<bool, PluginError> {
         match self.values.get(name) {
-            Some(ParamValue::Bool(v)) => *v,
-            other => panic!("{}: parameter `{name}` is not a declared boolean: {other:?}", self.plugin),
+            Some(ParamValue::Bool(v)) => Ok(*v),
+            other => Err(self.undeclared(name, "boolean", other)),
         }
     }
 
-    pub fn string(&self, name: &str) -> &str {
+    pub fn string(&self, name: &str) -> Result<&str, PluginError> {
         match self.values.get(name) {
-            Some(ParamValue::Str(v)) => v,
-            other => panic!("{}: parameter `{name}` is not a declared string: {other:?}", self.plugin),
+            Some(ParamValue::Str(v)) => Ok(v),
+            other => Err(self.undeclared(name, "string", other)),
         }
+    }
+
+    fn undeclared(&self, name: &str, expected: &str, found: Option<&ParamValue>) -> PluginError {
+        let found = found.map_or("no such parameter".to_string(), |v| format!("it is {}", v.type_name()));
+        self.invalid(name, format!("read as a {expected}, but {found} was declared"))
     }
 
     /// An error about one parameter's value, for factories that validate ranges.
@@ -200,8 +210,11 @@ mod tests {
         let mut given = BTreeMap::new();
         given.insert("sigma_min".to_string(), ParamValue::Int(0));
         let p = Params::resolve("lipman", SPECS, &given).unwrap();
-        assert_eq!(p.float("sigma_min"), 0.0);
-        assert_eq!(p.int("steps"), 1000);
+        assert_eq!(p.float("sigma_min"), Ok(0.0));
+        assert_eq!(p.int("steps"), Ok(1000));
+        let err = p.boolean("steps").unwrap_err().to_string();
+        assert!(err.contains("`steps`") && err.contains("boolean") && err.contains("an integer"), "{err}");
+        assert!(p.float("nothing").is_err());
     }
 
     #[test]

@@ -1,19 +1,23 @@
 //! Solvers advance a state by one step of the time grid. They never loop over time: the host's
-//! single `integrate()` owns the grid (or the step-size controller), counts NFE and checks the
-//! state. What a solver may carry from one step to the next lives in the [`StepContext`] the
-//! loop hands it, so that multistep methods need no state of their own and the loop can free
-//! every handle they keep.
+//! single `integrate()` owns the grid and, for adaptive solvers, the step-size controller and
+//! its settings (tolerances, safety factor, step limits); it counts NFE and checks the state.
+//! What a solver may carry from one step to the next lives in the host's [`StepContext`], so
+//! that multistep methods need no state of their own and the loop can free every handle they
+//! keep, also when a step fails.
 
 use crate::{Dynamics, Handle, PluginError, Target};
 
-/// What family a solver belongs to (decides which conformance tests apply to it).
+/// What family a solver belongs to (decides which conformance tests apply to it, and whether
+/// the loop runs a step-size controller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SolverKind {
     /// A deterministic ODE method of a declared order on the probability-flow ODE.
     Ode { order: u32 },
-    /// An embedded Runge–Kutta pair whose step size a controller chooses; `order` is the order
-    /// of the solution it propagates. Its [`Solver::step_control`] is `Some`.
-    Adaptive { order: u32 },
+    /// An embedded Runge–Kutta pair whose step size the loop's controller chooses: `order` is
+    /// the order of the solution it propagates, `error_order` the lower order of the pair (the
+    /// error estimate it hands to [`StepContext::set_error_estimate`] is O(h^(error_order + 1))).
+    Adaptive { order: u32, error_order: u32 },
     /// A stochastic method (SDE or ancestral diffusion sampler).
     Stochastic,
     /// A deterministic sampler whose order is not a classical ODE order (DDIM η = 0,
@@ -21,25 +25,11 @@ pub enum SolverKind {
     Deterministic,
 }
 
-/// The settings of the step-size controller for an adaptive solver. The solver declares them
-/// (from its parameters); `integrate()` runs the controller.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepControl {
-    pub rtol: f64,
-    pub atol: f64,
-    /// The fraction of the optimal step actually taken (0.9 by custom).
-    pub safety: f64,
-    /// Bounds on the ratio of one step size to the previous.
-    pub min_factor: f64,
-    pub max_factor: f64,
-    /// Accepted plus rejected steps before the loop gives up.
-    pub max_steps: usize,
-    /// The first step size; 0 picks it with Hairer–Nørsett–Wanner's heuristic (2 evaluations).
-    pub initial_step: f64,
-    /// At `max_steps`, return the state reached instead of failing.
-    pub partial: bool,
-    /// The lower order of the embedded pair: the error estimate is O(h^(error_order + 1)).
-    pub error_order: u32,
+impl SolverKind {
+    /// Whether the loop chooses this solver's steps with a controller.
+    pub fn is_adaptive(self) -> bool {
+        matches!(self, SolverKind::Adaptive { .. })
+    }
 }
 
 /// A model evaluation kept for later steps: `value` is the prediction of `target` at time `t`
@@ -51,76 +41,45 @@ pub struct Remembered {
     pub value: Handle,
 }
 
-/// What one step knows beyond its own state and times. The loop creates one per integration,
-/// passes it to every step and releases whatever it still holds at the end (also on errors).
-#[derive(Debug)]
-pub struct StepContext<'a> {
+/// What one step knows beyond its own state and times: the grid, and the evaluations earlier
+/// steps kept. The host implements it (the loop's own memory, or a table across the plugin
+/// boundary) and releases whatever it still holds when the integration ends, also on errors.
+pub trait StepContext {
     /// The whole time grid of the integration.
-    pub grid: &'a [f64],
+    fn grid(&self) -> &[f64];
     /// Which interval of the grid this step lies in (`grid[index] ≤ t < t_next ≤ grid[index + 1]`);
     /// fixed-step solvers step exactly from `grid[index]` to `grid[index + 1]`.
-    pub index: usize,
-    history: Vec<Remembered>,
-    error_estimate: Option<Handle>,
-}
-
-impl<'a> StepContext<'a> {
-    pub fn new(grid: &'a [f64]) -> StepContext<'a> {
-        StepContext { grid, index: 0, history: Vec::new(), error_estimate: None }
-    }
+    fn index(&self) -> usize;
+    /// Earlier evaluations, oldest first.
+    fn history(&self) -> &[Remembered];
+    /// Keep `value` (the prediction of `target` at `t`) for later steps; the context owns it now.
+    fn remember(&mut self, t: f64, target: Target, value: Handle);
+    /// Drop the remembered evaluation `value`; the host releases it.
+    fn forget(&mut self, value: Handle);
+    /// An adaptive solver's estimate of this step's local error (`x_new − x̂_new`, a new handle
+    /// the context owns from now on; the loop reads it after the step).
+    fn set_error_estimate(&mut self, error: Handle);
 
     /// The number of grid intervals.
-    pub fn steps(&self) -> usize {
-        self.grid.len().saturating_sub(1)
+    fn steps(&self) -> usize {
+        self.grid().len().saturating_sub(1)
     }
 
     /// Whether this step ends the grid (for methods that change their last step).
-    pub fn is_last(&self) -> bool {
-        self.index + 1 == self.steps()
-    }
-
-    /// Earlier evaluations, oldest first.
-    pub fn history(&self) -> &[Remembered] {
-        &self.history
+    fn is_last(&self) -> bool {
+        self.index() + 1 == self.steps()
     }
 
     /// The remembered prediction of `target` at exactly time `t`, if any.
-    pub fn recall(&self, t: f64, target: Target) -> Option<Handle> {
-        self.history.iter().rev().find(|r| r.t == t && r.target == target).map(|r| r.value)
+    fn recall(&self, t: f64, target: Target) -> Option<Handle> {
+        self.history().iter().rev().find(|r| r.t == t && r.target == target).map(|r| r.value)
     }
 
-    /// Keep `value` (the prediction of `target` at `t`) for later steps; the context owns it now.
-    pub fn remember(&mut self, t: f64, target: Target, value: Handle) {
-        self.history.push(Remembered { t, target, value });
-    }
-
-    /// Release every remembered evaluation for which `keep` is false.
-    pub fn retain(&mut self, f: &mut dyn Dynamics, keep: impl Fn(&Remembered) -> bool) {
-        let (kept, dropped): (Vec<Remembered>, Vec<Remembered>) = self.history.drain(..).partition(|r| keep(r));
-        for r in dropped {
-            f.release(r.value);
-        }
-        self.history = kept;
-    }
-
-    /// An adaptive solver's estimate of this step's local error (`x_new − x̂_new`, a new handle
-    /// the context owns). The loop takes it after the step.
-    pub fn set_error_estimate(&mut self, f: &mut dyn Dynamics, error: Handle) {
-        if let Some(old) = self.error_estimate.replace(error) {
-            f.release(old);
-        }
-    }
-
-    /// The loop's side of [`StepContext::set_error_estimate`]: the caller owns the handle.
-    pub fn take_error_estimate(&mut self) -> Option<Handle> {
-        self.error_estimate.take()
-    }
-
-    /// Release everything the context still holds.
-    pub fn release_all(&mut self, f: &mut dyn Dynamics) {
-        self.retain(f, |_| false);
-        if let Some(e) = self.error_estimate.take() {
-            f.release(e);
+    /// Forget every remembered evaluation for which `keep` is false.
+    fn retain(&mut self, keep: &dyn Fn(&Remembered) -> bool) {
+        let dropped: Vec<Handle> = self.history().iter().filter(|r| !keep(r)).map(|r| r.value).collect();
+        for value in dropped {
+            self.forget(value);
         }
     }
 }
@@ -147,17 +106,13 @@ pub trait Solver: Send + Sync {
             _ => self.nfe(100),
         }
     }
-    /// `Some` for adaptive solvers: `integrate()` then chooses the steps between the grid times.
-    fn step_control(&self) -> Option<StepControl> {
-        None
-    }
     /// One step from `x` at time `t` to time `t_next` (t < t_next: towards the data).
     /// The solver releases the handles it created, except the one it returns and those it hands
     /// to `ctx`; it never releases `x` nor what `ctx` holds.
     fn step(
         &self,
         f: &mut dyn Dynamics,
-        ctx: &mut StepContext<'_>,
+        ctx: &mut dyn StepContext,
         x: Handle,
         t: f64,
         t_next: f64,

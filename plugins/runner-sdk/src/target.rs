@@ -20,6 +20,7 @@ use crate::schedule::Coefficients;
 
 /// What a network predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Target {
     Velocity,
     Epsilon,
