@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use runner_sdk::{Likelihood, Metric, MetricInput, PathIntegrals, PluginError, PluginKind};
+use runner_sdk::{Likelihood, Metric, MetricInput, PathIntegrals, PluginError};
 
-use crate::registry::{self, RegistryError};
+use crate::plugins::{Registry, RegistryError};
 
 /// Metric values, and for metrics that cap their input size, how many points they used.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,10 +48,10 @@ pub struct Needs {
 }
 
 /// What the metrics in `names` are computed from.
-pub fn needs(names: &[String]) -> Result<Needs, EvaluateError> {
+pub fn needs(registry: &Registry, names: &[String]) -> Result<Needs, EvaluateError> {
     let mut needs = Needs::default();
     for name in names {
-        match build(name)?.input() {
+        match build(registry, name)?.input() {
             MetricInput::Path => needs.path = true,
             MetricInput::Likelihood => needs.likelihood = true,
             _ => {}
@@ -60,25 +60,25 @@ pub fn needs(names: &[String]) -> Result<Needs, EvaluateError> {
     Ok(needs)
 }
 
-fn build(name: &str) -> Result<Box<dyn Metric>, EvaluateError> {
-    Ok(registry::build(crate::metrics::REGISTRY, PluginKind::Metric, name, &BTreeMap::new())?)
+fn build(registry: &Registry, name: &str) -> Result<Box<dyn Metric>, EvaluateError> {
+    Ok(registry.build::<dyn Metric>(name, &BTreeMap::new())?)
 }
 
 /// Every point metric in `names` between `samples` and `target` (row-major, `dim` columns,
 /// same size); flow metrics in `names` are absent (see [`evaluate_inputs`]).
-pub fn evaluate(names: &[String], samples: &[f32], target: &[f32], dim: usize) -> Result<Scores, EvaluateError> {
-    evaluate_inputs(names, &Inputs { samples, target, dim, path: None, likelihood: None })
+pub fn evaluate(registry: &Registry, names: &[String], samples: &[f32], target: &[f32], dim: usize) -> Result<Scores, EvaluateError> {
+    evaluate_inputs(registry, names, &Inputs { samples, target, dim, path: None, likelihood: None })
 }
 
 /// Every metric in `names` on what it is computed from. A metric with a size cap (e.g. exact
 /// assignment in 2-D) sees the first points of each set up to its cap — both sets are i.i.d.
 /// draws, and a deterministic solve maps each source point on its own, so a prefix is an
 /// unbiased subsample — and the number used is reported, never hidden.
-pub fn evaluate_inputs(names: &[String], inputs: &Inputs<'_>) -> Result<Scores, EvaluateError> {
+pub fn evaluate_inputs(registry: &Registry, names: &[String], inputs: &Inputs<'_>) -> Result<Scores, EvaluateError> {
     let mut scores = Scores::default();
     let dim = inputs.dim;
     for name in names {
-        let metric = build(name)?;
+        let metric = build(registry, name)?;
         let failed = |source| EvaluateError::Metric { metric: name.clone(), source };
         let (value, used, n) = match metric.input() {
             MetricInput::Path => {

@@ -13,7 +13,7 @@ pub mod evaluate;
 pub mod grids;
 pub mod metrics;
 pub mod models;
-pub mod registry;
+pub mod plugins;
 pub mod sampling;
 pub mod schedules;
 pub mod script;
@@ -25,4 +25,5 @@ pub mod sweep;
 pub mod targets;
 pub mod train;
 
+pub use plugins::registry;
 pub use runner_sdk as sdk;

@@ -10,12 +10,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, PluginKind, Schedule, SolverKind, Target};
+use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, Schedule, SolverKind, Target, TimeGrid};
 use thiserror::Error;
 
 use crate::models::{Mlp, Model};
-use crate::registry::{self, RegistryError};
-use crate::solvers::{integrate, steps_for_nfe, SolveError, VectorDynamics};
+use crate::plugins::{Registry, RegistryError};
+use crate::solvers::{integrate, steps_for_nfe, Options, SolveError, VectorDynamics};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -212,6 +212,8 @@ pub struct Sampled {
 /// A request: which solver (with parameters), how many model evaluations, on which grid, over
 /// which span of the path.
 pub struct SampleSpec<'a> {
+    /// Where the solver and grid names are resolved.
+    pub registry: &'a Registry,
     pub solver: &'a str,
     pub solver_params: &'a std::collections::BTreeMap<String, ParamValue>,
     pub nfe: usize,
@@ -266,15 +268,16 @@ pub fn sample(
     spec: &SampleSpec<'_>,
     noise_seed: u64,
 ) -> Result<Sampled, SampleError> {
-    let solver = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, spec.solver, spec.solver_params)?;
-    let grid = registry::build(crate::grids::REGISTRY, PluginKind::Grid, spec.grid, &Default::default())?;
+    let (solver, control) = crate::solvers::build(spec.registry, spec.solver, spec.solver_params)?;
+    let grid = spec.registry.build::<dyn TimeGrid>(spec.grid, &Default::default())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
     let (t_start, t_end) = spec.span;
     let times = grid.times(steps, t_start, t_end, network.schedule).map_err(RegistryError::from)?;
     let start = Instant::now();
     let mut f = dynamics(network, device, noise_seed);
     let x = f.upload(start_points(x0, network.schedule, t_start), dim);
-    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false).map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
+    let options = Options { control, record: false };
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, &options).map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
     let (x, extra) = if t_end < 1.0 { (jump(f.as_mut(), out.x, t_end, 1.0).map_err(SampleError::Finish)?, 1) } else { (out.x, 0) };
     let points = f.download(x).map_err(SampleError::Download)?;
     Ok(Sampled {
@@ -304,6 +307,7 @@ fn with_span_hint(source: SolveError, schedule: &dyn Schedule, (t_start, t_end):
 
 /// How the converged solution that deterministic samples are measured against is computed.
 pub struct ReferenceSpec<'a> {
+    pub registry: &'a Registry,
     pub solver: &'a str,
     pub nfe: usize,
 }
@@ -336,7 +340,7 @@ pub fn reference(
     span: (f64, f64),
     spec: &ReferenceSpec<'_>,
 ) -> Result<Vec<f32>, SampleError> {
-    let solver = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, spec.solver, &Default::default())?;
+    let (solver, control) = crate::solvers::build(spec.registry, spec.solver, &Default::default())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
     let (t0, t1) = span;
     let end = reference_end(network, t0, t1);
@@ -356,7 +360,7 @@ pub fn reference(
     // error that shows as a large solver error, not a crash.
     let mut f = dynamics(network, device, 0);
     let x = f.upload(start_points(x0, network.schedule, t0), dim);
-    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, false)?;
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, &Options { control, record: false })?;
     let x = match end {
         None => out.x,
         Some(t_e) => jump(f.as_mut(), out.x, t_e, t1).map_err(SampleError::ReferenceEnd)?,

@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use runner_sdk::{Coupling, Dataset, ParamValue, PluginKind, Schedule, SolverKind, Target};
+use runner_sdk::{Coupling, Dataset, ParamValue, Schedule, SolverKind, Target};
 
 use crate::config::{ConfigError, PluginParams, Resolved};
 use crate::models::{Oracle, KINDS};
-use crate::registry::{self, Entry};
+use crate::plugins::{Pluggable, Registry};
 
 pub struct Setup {
+    /// Where every name of the config was resolved.
+    pub registry: Arc<Registry>,
     pub source: Box<dyn Dataset>,
     pub data: Box<dyn Dataset>,
     pub schedule: Arc<dyn Schedule>,
@@ -25,16 +27,16 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn new(resolved: &Resolved) -> Result<Setup, ConfigError> {
+    pub fn new(resolved: &Resolved, registry: Arc<Registry>) -> Result<Setup, ConfigError> {
         let c = &resolved.config;
-        let data = build(resolved, crate::data::REGISTRY, PluginKind::Dataset, "data.target", &c.data.target, &c.data.target_params)?;
+        let data = build::<dyn Dataset>(&registry, resolved, "data.target", &c.data.target, &c.data.target_params)?;
         let dim = data.dim();
         let mut source_params = c.data.source_params.clone();
         // The standard normal source takes the target's dimension unless told otherwise.
         if c.data.source == "gaussian" && !source_params.contains_key("dim") {
             source_params.insert("dim".into(), serde_json::json!(dim));
         }
-        let source = build(resolved, crate::data::REGISTRY, PluginKind::Dataset, "data.source", &c.data.source, &source_params)?;
+        let source = build::<dyn Dataset>(&registry, resolved, "data.source", &c.data.source, &source_params)?;
         if source.dim() != dim {
             return Err(resolved.key_error(
                 "data.source",
@@ -42,11 +44,11 @@ impl Setup {
             ));
         }
         let schedule: Arc<dyn Schedule> =
-            build(resolved, crate::schedules::REGISTRY, PluginKind::Schedule, "path.schedule", &c.path.schedule, &c.path.schedule_params)?.into();
+            build::<dyn Schedule>(&registry, resolved, "path.schedule", &c.path.schedule, &c.path.schedule_params)?.into();
         let target = Target::from_name(&c.path.target).ok_or_else(|| {
             resolved.key_error("path.target", format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target))
         })?;
-        let coupling = build(resolved, crate::couplings::REGISTRY, PluginKind::Coupling, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
+        let coupling = build::<dyn Coupling>(&registry, resolved, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
         let oracle = match c.model.kind.as_str() {
             "mlp" => None,
             "oracle" => Some(
@@ -72,7 +74,7 @@ impl Setup {
         if span.1 < 1.0 && (sigma_end.is_nan() || sigma_end <= 0.0) {
             return Err(resolved.key_error("eval.t_end", format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1)));
         }
-        let setup = Setup { source, data, schedule, target, coupling, dim, oracle, span };
+        let setup = Setup { registry, source, data, schedule, target, coupling, dim, oracle, span };
         setup.check_path(resolved)?;
         setup.check_reflow(resolved)?;
         Ok(setup)
@@ -149,7 +151,7 @@ impl Setup {
                 return Err(resolved.key_error(key, "must be at least 1 when train.reflow > 0"));
             }
         }
-        let built = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, &t.reflow_solver, &BTreeMap::new())
+        let (built, _) = crate::solvers::build(&self.registry, &t.reflow_solver, &BTreeMap::new())
             .map_err(|e| resolved.key_error("train.reflow_solver", e))?;
         if !matches!(built.kind(), SolverKind::Ode { .. } | SolverKind::Adaptive { .. }) {
             return Err(resolved.key_error(
@@ -167,7 +169,7 @@ impl Setup {
     /// names the config key that makes the combination impossible. An unknown solver name or
     /// bad parameters are left to the sampler's own error.
     pub fn check_solver(&self, resolved: &Resolved, solver: &str, params: &BTreeMap<String, ParamValue>) -> Result<(), ConfigError> {
-        let Ok(built) = registry::build(crate::solvers::REGISTRY, PluginKind::Solver, solver, params) else {
+        let Ok((built, _)) = crate::solvers::build(&self.registry, solver, params) else {
             return Ok(());
         };
         let kind = built.kind();
@@ -198,17 +200,16 @@ impl Setup {
     }
 }
 
-/// Build plugin `name` from `table`, reporting errors against config key `key`.
-pub fn build<T: ?Sized + 'static>(
+/// Build plugin `name` of kind `T`, reporting errors against config key `key`.
+pub fn build<T: Pluggable + ?Sized>(
+    registry: &Registry,
     resolved: &Resolved,
-    table: &[Entry<T>],
-    kind: PluginKind,
     key: &str,
     name: &str,
     params: &PluginParams,
 ) -> Result<Box<T>, ConfigError> {
     let given = plugin_params(params).map_err(|m| resolved.key_error(key, m))?;
-    registry::build(table, kind, name, &given).map_err(|e| resolved.key_error(key, e))
+    registry.build::<T>(name, &given).map_err(|e| resolved.key_error(key, e))
 }
 
 /// Config values (JSON-like) as plugin parameter values.

@@ -8,6 +8,6 @@ use runner_sdk::{PluginInfo, PluginKind};
 pub fn infos() -> Vec<PluginInfo> {
     Target::ALL
         .into_iter()
-        .map(|t| PluginInfo { name: t.name(), kind: PluginKind::Target, summary: t.summary(), params: &[] })
+        .map(|t| PluginInfo::new(PluginKind::Target, t.name(), t.summary(), &[]))
         .collect()
 }

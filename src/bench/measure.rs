@@ -41,7 +41,7 @@ fn config(device: &str, plan: &Plan, batch: usize, width: usize, steps: usize) -
     let mut layers = Layers::new();
     layers.set_args(&sets)?;
     let resolved = layers.resolve(&[])?;
-    let setup = Setup::new(&resolved)?;
+    let setup = Setup::new(&resolved, std::sync::Arc::new(crate::plugins::Registry::builtin()))?;
     if setup.dim != plan.dim {
         return Err(BenchError::Plan(format!("the plan is for {}-D data but 8gaussians is {}-D", plan.dim, setup.dim)));
     }
@@ -85,7 +85,7 @@ pub fn sample_rate(device_name: &str, device: &Device, plan: &Plan, case: &Sampl
     let params = BTreeMap::new();
     let x0 = setup.source.sample(case.points, seed::derive(0, "bench-source", 0));
     let run = |nfe: usize| -> Result<f64, BenchError> {
-        let spec = SampleSpec { solver: "euler", solver_params: &params, nfe, grid: "uniform", span: setup.span };
+        let spec = SampleSpec { registry: &setup.registry, solver: "euler", solver_params: &params, nfe, grid: "uniform", span: setup.span };
         let points = x0.clone();
         let start = Instant::now();
         sampling::sample(&network, device, points, setup.dim, &spec, 0)?;

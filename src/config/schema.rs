@@ -25,6 +25,25 @@ pub struct RunnerConfig {
     pub model: ModelConfig,
     pub train: TrainConfig,
     pub eval: EvalConfig,
+    /// Left out of the written config when empty, so that configs without plugins hash (and name
+    /// their trials) as they always did.
+    #[serde(skip_serializing_if = "PluginsConfig::is_empty")]
+    pub plugins: PluginsConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Plugin files to load before anything is resolved: dynamic libraries (`.so`, `.dylib`,
+    /// `.dll`) built against the plugin SDK, and rhai files of script schedules. Paths relative
+    /// to the working directory.
+    pub load: Vec<String>,
+}
+
+impl PluginsConfig {
+    pub fn is_empty(&self) -> bool {
+        self.load.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +177,7 @@ impl Default for RunnerConfig {
             model: ModelConfig::default(),
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
+            plugins: PluginsConfig::default(),
         }
     }
 }

@@ -27,12 +27,7 @@ use crate::registry::Entry;
 const NAME: &str = "exact-ot";
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Coupling,
-        summary: "minibatch optimal transport, squared Euclidean cost, exact assignment (OT-CFM)",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Coupling, NAME, "minibatch optimal transport, squared Euclidean cost, exact assignment (OT-CFM)", &[]),
     make,
 };
 

@@ -9,12 +9,7 @@ use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo {
-        name: "independent",
-        kind: PluginKind::Coupling,
-        summary: "independent pairing: source row i with target row i",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Coupling, "independent", "independent pairing: source row i with target row i", &[]),
     make,
 };
 

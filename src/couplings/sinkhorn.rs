@@ -54,12 +54,7 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Coupling,
-        summary: "entropic minibatch OT (stabilised Sinkhorn), partner of each source row drawn from the plan (SB-CFM)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Coupling, NAME, "entropic minibatch OT (stabilised Sinkhorn), partner of each source row drawn from the plan (SB-CFM)", PARAMS),
     make,
 };
 
@@ -72,11 +67,11 @@ pub struct Sinkhorn {
 }
 
 fn make(p: &Params) -> Result<Box<dyn Coupling>, PluginError> {
-    let max_iter = p.int("max_iter");
+    let max_iter = p.int("max_iter")?;
     if max_iter < 1 {
         return Err(p.invalid("max_iter", format!("must be at least 1, got {max_iter}")));
     }
-    Ok(Box::new(Sinkhorn::new(p.float("reg"), p.float("tol"), max_iter as usize)?))
+    Ok(Box::new(Sinkhorn::new(p.float("reg")?, p.float("tol")?, max_iter as usize)?))
 }
 
 /// The converged scaled potentials of a Sinkhorn solve and the scaled cost −C/ε.

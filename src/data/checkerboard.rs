@@ -12,12 +12,7 @@ use runner_sdk::{Dataset, PluginError, PluginInfo, PluginKind, Params};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo {
-        name: "checkerboard",
-        kind: PluginKind::Dataset,
-        summary: "FFJORD's 2-D checkerboard: 8 uniform 2×2 cells of [−4, 4)²",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Dataset, "checkerboard", "FFJORD's 2-D checkerboard: 8 uniform 2×2 cells of [−4, 4)²", &[]),
     make,
 };
 

@@ -5,7 +5,7 @@ use runner_sdk::{Params, PluginError};
 /// The number parameter `name`, refused unless it is finite and ≥ 0 (a zero noise or spread is
 /// a legitimate degenerate case, a negative one is a typo).
 pub(crate) fn non_negative(p: &Params, name: &str) -> Result<f64, PluginError> {
-    let v = p.float(name);
+    let v = p.float(name)?;
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {

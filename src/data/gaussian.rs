@@ -7,17 +7,14 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 
 use crate::registry::Entry;
 
-pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo {
-        name: "gaussian",
-        kind: PluginKind::Dataset,
-        summary: "isotropic normal N(mean, std²·I); the standard normal is the usual noise source",
-        params: &[
+
+const PARAMS: &[ParamSpec] = &[
             ParamSpec::int("dim", 2, "dimension (the host sets it to the target's)"),
             ParamSpec::float("mean", 0.0, "mean of every coordinate"),
             ParamSpec::float("std", 1.0, "standard deviation of every coordinate"),
-        ],
-    },
+        ];
+pub const ENTRY: Entry<dyn Dataset> = Entry {
+    info: PluginInfo::new(PluginKind::Dataset, "gaussian", "isotropic normal N(mean, std²·I); the standard normal is the usual noise source", PARAMS),
     make,
 };
 
@@ -29,15 +26,15 @@ pub struct Gaussian {
 }
 
 fn make(p: &Params) -> Result<Box<dyn Dataset>, PluginError> {
-    let dim = p.int("dim");
+    let dim = p.int("dim")?;
     if dim < 1 {
         return Err(p.invalid("dim", format!("must be ≥ 1, got {dim}")));
     }
-    let std = p.float("std");
+    let std = p.float("std")?;
     if !(std > 0.0 && std.is_finite()) {
         return Err(p.invalid("std", format!("must be positive and finite, got {std}")));
     }
-    Ok(Box::new(Gaussian { dim: dim as usize, mean: p.float("mean"), std }))
+    Ok(Box::new(Gaussian { dim: dim as usize, mean: p.float("mean")?, std }))
 }
 
 impl Dataset for Gaussian {

@@ -14,17 +14,14 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 
 use crate::registry::Entry;
 
-pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo {
-        name: "gmm",
-        kind: PluginKind::Dataset,
-        summary: "a user-given isotropic Gaussian mixture in any dimension (the oracle knows its exact velocity)",
-        params: &[
+
+const PARAMS: &[ParamSpec] = &[
             ParamSpec::string("means", "-2; 2", "component means separated by ';', coordinates by ',' (\"-2,0; 2,0\": two components in 2-D)"),
             ParamSpec::string("stds", "0.5", "one standard deviation for every component, or one per component (\"0.5, 0.2\")"),
             ParamSpec::string("weights", "", "empty for equal weights, or one positive weight per component (normalised to sum to 1)"),
-        ],
-    },
+        ];
+pub const ENTRY: Entry<dyn Dataset> = Entry {
+    info: PluginInfo::new(PluginKind::Dataset, "gmm", "a user-given isotropic Gaussian mixture in any dimension (the oracle knows its exact velocity)", PARAMS),
     make,
 };
 
@@ -54,7 +51,7 @@ fn numbers(p: &Params, name: &str, text: &str) -> Result<Vec<f64>, PluginError> 
 
 impl Gmm {
     pub fn from_params(p: &Params) -> Result<Gmm, PluginError> {
-        let means_text = p.string("means");
+        let means_text = p.string("means")?;
         let means = means_text
             .split(';')
             .map(|point| numbers(p, "means", point))
@@ -74,11 +71,11 @@ impl Gmm {
                 len => Err(p.invalid(name, format!("has {len} entries for {n} components (give 1 or {n})"))),
             }
         };
-        let stds = per_component("stds", numbers(p, "stds", p.string("stds"))?)?;
+        let stds = per_component("stds", numbers(p, "stds", p.string("stds")?)?)?;
         if let Some((k, s)) = stds.iter().enumerate().find(|(_, s)| **s < 0.0) {
             return Err(p.invalid("stds", format!("component {} has std {s}; stds must be ≥ 0", k + 1)));
         }
-        let weights = match p.string("weights").trim() {
+        let weights = match p.string("weights")?.trim() {
             "" => vec![1.0; n],
             text => per_component("weights", numbers(p, "weights", text)?)?,
         };

@@ -17,13 +17,10 @@ use crate::registry::Entry;
 /// The benchmark's scaling of both kept coordinates.
 pub const SCALE: f64 = 1.5;
 
+
+const PARAMS: &[ParamSpec] = &[ParamSpec::float("noise", 0.05, "std of the Gaussian noise, before the ×1.5 scaling")];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo {
-        name: "scurve",
-        kind: PluginKind::Dataset,
-        summary: "S-curve (sklearn make_s_curve), coordinates (x, z), ×1.5",
-        params: &[ParamSpec::float("noise", 0.05, "std of the Gaussian noise, before the ×1.5 scaling")],
-    },
+    info: PluginInfo::new(PluginKind::Dataset, "scurve", "S-curve (sklearn make_s_curve), coordinates (x, z), ×1.5", PARAMS),
     make,
 };
 

@@ -55,15 +55,10 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::string("times", "", "comma-separated increasing times in [0, 1], e.g. \"0, 0.5, 0.9, 1\"")];
 
 fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
-    Ok(Box::new(Explicit::parse(p.string("times")).map_err(|m| p.invalid("times", m))?))
+    Ok(Box::new(Explicit::parse(p.string("times")?).map_err(|m| p.invalid("times", m))?))
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Grid,
-        summary: "the listed times (param `times`, comma-separated); steps must match",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Grid, NAME, "the listed times (param `times`, comma-separated); steps must match", PARAMS),
     make,
 };

@@ -65,7 +65,7 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
-    let (rho, sigma_min, sigma_max) = (p.float("rho"), p.float("sigma_min"), p.float("sigma_max"));
+    let (rho, sigma_min, sigma_max) = (p.float("rho")?, p.float("sigma_min")?, p.float("sigma_max")?);
     if !(rho > 0.0 && rho.is_finite()) {
         return Err(p.invalid("rho", format!("must be positive, got {rho}")));
     }
@@ -76,11 +76,6 @@ fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Grid,
-        summary: "EDM's noise levels σ_i (ρ = 7, σ from 80 to 0.002) mapped to t through σ(t)/α(t)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Grid, NAME, "EDM's noise levels σ_i (ρ = 7, σ from 80 to 0.002) mapped to t through σ(t)/α(t)", PARAMS),
     make,
 };

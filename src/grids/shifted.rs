@@ -39,7 +39,7 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::float("shift", 3.0, "SD3's shift: > 1 puts more steps near the noise, 1 is uniform")];
 
 fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
-    let shift = p.float("shift");
+    let shift = p.float("shift")?;
     if !(shift > 0.0 && shift.is_finite()) {
         return Err(p.invalid("shift", format!("must be positive and finite, got {shift}")));
     }
@@ -47,11 +47,6 @@ fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Grid,
-        summary: "SD3's shifted times: noise level s' = shift·s/(1 + (shift − 1)·s), shift 3",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Grid, NAME, "SD3's shifted times: noise level s' = shift·s/(1 + (shift − 1)·s), shift 3", PARAMS),
     make,
 };

@@ -31,12 +31,7 @@ fn make(_: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Grid,
-        summary: "steps + 1 equally spaced times from t_start to t_end",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Grid, NAME, "steps + 1 equally spaced times from t_start to t_end", PARAMS),
     make,
 };
 

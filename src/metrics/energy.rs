@@ -26,23 +26,20 @@ use crate::registry::Entry;
 /// The default largest set size, per side.
 pub const DEFAULT_MAX_POINTS: i64 = 10_000;
 
-/// The registry entry of `energy`.
-pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "energy",
-        kind: PluginKind::Metric,
-        summary: "energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic over all pairs)",
-        params: &[ParamSpec::int(
+
+const PARAMS: &[ParamSpec] = &[ParamSpec::int(
             "max_points",
             DEFAULT_MAX_POINTS,
             "largest number of points per side (O(n²) distances)",
-        )],
-    },
+        )];
+/// The registry entry of `energy`.
+pub const ENTRY: Entry<dyn Metric> = Entry {
+    info: PluginInfo::new(PluginKind::Metric, "energy", "energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic over all pairs)", PARAMS),
     make,
 };
 
 fn make(p: &Params) -> Result<Box<dyn Metric>, PluginError> {
-    let max = p.int("max_points");
+    let max = p.int("max_points")?;
     if max < 1 {
         return Err(p.invalid("max_points", format!("must be ≥ 1, got {max}")));
     }

@@ -30,18 +30,15 @@ pub const BANDWIDTHS: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
 /// exp(−a) for a beyond this is below f64's smallest subnormal: the term is exactly 0.
 const EXP_UNDERFLOW: f64 = 746.0;
 
+
+const PARAMS: &[ParamSpec] = &[ParamSpec::int("max_points", 5000, "largest number of points per side (O(n²) kernel evaluations)")];
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "mmd",
-        kind: PluginKind::Metric,
-        summary: "biased MMD² with a sum of Gaussian kernels, bandwidths 0.01–100",
-        params: &[ParamSpec::int("max_points", 5000, "largest number of points per side (O(n²) kernel evaluations)")],
-    },
+    info: PluginInfo::new(PluginKind::Metric, "mmd", "biased MMD² with a sum of Gaussian kernels, bandwidths 0.01–100", PARAMS),
     make,
 };
 
 fn make(p: &Params) -> Result<Box<dyn Metric>, PluginError> {
-    let max = p.int("max_points");
+    let max = p.int("max_points")?;
     if max < 1 {
         return Err(p.invalid("max_points", format!("must be ≥ 1, got {max}")));
     }

@@ -29,26 +29,23 @@ use crate::registry::Entry;
 /// The default number of random directions.
 pub const DEFAULT_DIRECTIONS: i64 = 500;
 
-/// The registry entry of `sliced-w2`.
-pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "sliced-w2",
-        kind: PluginKind::Metric,
-        summary: "sliced 2-Wasserstein distance: √ of the mean exact 1-D W2² over random directions",
-        params: &[
+
+const PARAMS: &[ParamSpec] = &[
             ParamSpec::int("directions", DEFAULT_DIRECTIONS, "number of random unit directions (fixed by `seed`)"),
             ParamSpec::int("seed", 0, "seed of the directions"),
-        ],
-    },
+        ];
+/// The registry entry of `sliced-w2`.
+pub const ENTRY: Entry<dyn Metric> = Entry {
+    info: PluginInfo::new(PluginKind::Metric, "sliced-w2", "sliced 2-Wasserstein distance: √ of the mean exact 1-D W2² over random directions", PARAMS),
     make,
 };
 
 fn make(p: &Params) -> Result<Box<dyn Metric>, PluginError> {
-    let directions = p.int("directions");
+    let directions = p.int("directions")?;
     if directions < 1 {
         return Err(p.invalid("directions", format!("must be ≥ 1, got {directions}")));
     }
-    let seed = p.int("seed");
+    let seed = p.int("seed")?;
     if seed < 0 {
         return Err(p.invalid("seed", format!("must be ≥ 0, got {seed}")));
     }

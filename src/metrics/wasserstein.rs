@@ -63,27 +63,17 @@ const PARAMS: &[ParamSpec] = &[ParamSpec::int(
 )];
 
 pub const W2_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "w2",
-        kind: PluginKind::Metric,
-        summary: "exact 2-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Metric, "w2", "exact 2-Wasserstein distance (sorting in 1-D, exact assignment otherwise)", PARAMS),
     make: |p| make(p, Order::W2),
 };
 
 pub const W1_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "w1",
-        kind: PluginKind::Metric,
-        summary: "exact 1-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Metric, "w1", "exact 1-Wasserstein distance (sorting in 1-D, exact assignment otherwise)", PARAMS),
     make: |p| make(p, Order::W1),
 };
 
 fn make(p: &Params, order: Order) -> Result<Box<dyn Metric>, PluginError> {
-    let max = p.int("max_points");
+    let max = p.int("max_points")?;
     if max < 1 {
         return Err(p.invalid("max_points", format!("must be ≥ 1, got {max}")));
     }

@@ -49,16 +49,11 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::float("sigma", 0.0, "I-CFM's constant noise γ = σ around the straight path (0: rectified flow)")];
 
 fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
-    let icfm = Icfm::new(p.float("sigma"))?;
+    let icfm = Icfm::new(p.float("sigma")?)?;
     Ok(if icfm.sigma == 0.0 { Box::new(CondOt) } else { Box::new(icfm) })
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Schedule,
-        summary: "straight path α = t, σ = 1 − t, constant noise γ = sigma (rectified flow; I-CFM with sigma > 0)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, NAME, "straight path α = t, σ = 1 − t, constant noise γ = sigma (rectified flow; I-CFM with sigma > 0)", PARAMS),
     make,
 };

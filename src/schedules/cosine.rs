@@ -32,11 +32,6 @@ fn make(_: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: "cosine",
-        kind: PluginKind::Schedule,
-        summary: "trigonometric VP path α = sin(πt/2), σ = cos(πt/2) (GVP)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, "cosine", "trigonometric VP path α = sin(πt/2), σ = cos(πt/2) (GVP)", PARAMS),
     make,
 };

@@ -94,7 +94,7 @@ pub fn cosine_betas(s: f64, max_beta: f64, steps: usize) -> Vec<f64> {
 }
 
 fn steps_param(plugin: &str, p: &Params) -> Result<usize, PluginError> {
-    let steps = p.int("steps");
+    let steps = p.int("steps")?;
     if !(1..=MAX_STEPS).contains(&steps) {
         return Err(param_error(plugin, "steps", format!("must lie in [1, {MAX_STEPS}], got {steps}")));
     }
@@ -113,12 +113,12 @@ const LINEAR_PARAMS: &[ParamSpec] = &[
 fn make_linear(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
     let steps = steps_param(LINEAR, p)?;
     for name in ["beta_start", "beta_end"] {
-        let beta = p.float(name);
+        let beta = p.float(name)?;
         if !(beta > 0.0 && beta < 1.0) {
             return Err(param_error(LINEAR, name, format!("must lie in (0, 1), got {beta}")));
         }
     }
-    let betas = linear_betas(p.float("beta_start"), p.float("beta_end"), steps);
+    let betas = linear_betas(p.float("beta_start")?, p.float("beta_end")?, steps);
     Ok(Box::new(DiscreteBeta::from_betas(LINEAR, &betas)?))
 }
 
@@ -130,11 +130,11 @@ const COSINE_PARAMS: &[ParamSpec] = &[
 
 fn make_cosine(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
     let steps = steps_param(COSINE, p)?;
-    let s = p.float("s");
+    let s = p.float("s")?;
     if !(s >= 0.0 && s.is_finite()) {
         return Err(param_error(COSINE, "s", format!("must be finite and ≥ 0, got {s}")));
     }
-    let max_beta = p.float("max_beta");
+    let max_beta = p.float("max_beta")?;
     if !(max_beta > 0.0 && max_beta < 1.0) {
         return Err(param_error(COSINE, "max_beta", format!("must lie in (0, 1), got {max_beta}")));
     }
@@ -142,22 +142,12 @@ fn make_cosine(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const LINEAR_ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: LINEAR,
-        kind: PluginKind::Schedule,
-        summary: "DDPM (Ho et al.): β linear from 1e-4 to 0.02 over T = 1000 steps, log ᾱ interpolated in between",
-        params: LINEAR_PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, LINEAR, "DDPM (Ho et al.): β linear from 1e-4 to 0.02 over T = 1000 steps, log ᾱ interpolated in between", LINEAR_PARAMS),
     make: make_linear,
 };
 
 pub const COSINE_ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: COSINE,
-        kind: PluginKind::Schedule,
-        summary: "improved DDPM (Nichol & Dhariwal): cosine ᾱ with s = 0.008, β clipped at 0.999, T = 1000",
-        params: COSINE_PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, COSINE, "improved DDPM (Nichol & Dhariwal): cosine ᾱ with s = 0.008, β clipped at 0.999, T = 1000", COSINE_PARAMS),
     make: make_cosine,
 };
 

@@ -35,15 +35,10 @@ impl Schedule for Lipman {
 const PARAMS: &[ParamSpec] = &[ParamSpec::float("sigma_min", 1e-4, "noise left at the data end, σ(1)")];
 
 fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
-    Ok(Box::new(Lipman::new(p.float("sigma_min"))?))
+    Ok(Box::new(Lipman::new(p.float("sigma_min")?)?))
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Schedule,
-        summary: "OT path of Lipman et al.: α = t, σ = 1 − (1 − σ_min)·t, σ(1) = σ_min",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, NAME, "OT path of Lipman et al.: α = t, σ = 1 − (1 − σ_min)·t, σ(1) = σ_min", PARAMS),
     make,
 };

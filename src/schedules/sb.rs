@@ -55,15 +55,10 @@ impl Schedule for Sb {
 const PARAMS: &[ParamSpec] = &[ParamSpec::float("sigma", 1.0, "bridge noise σ: γ = σ·√(t(1 − t)) (SB-CFM uses 1)")];
 
 fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
-    Ok(Box::new(Sb::new(p.float("sigma"))?))
+    Ok(Box::new(Sb::new(p.float("sigma")?)?))
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Schedule,
-        summary: "Brownian-bridge path of SB-CFM: α = t, σ = 1 − t, γ = sigma·√(t(1 − t)); γ' infinite at both ends",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, NAME, "Brownian-bridge path of SB-CFM: α = t, σ = 1 − t, γ = sigma·√(t(1 − t)); γ' infinite at both ends", PARAMS),
     make,
 };

@@ -75,15 +75,10 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
-    Ok(Box::new(Vp::new(p.float("beta_min"), p.float("beta_max"))?))
+    Ok(Box::new(Vp::new(p.float("beta_min")?, p.float("beta_max")?)?))
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Schedule,
-        summary: "continuous VP-SDE (β linear from β_min to β_max in τ = 1 − t); α(0) ≈ 0.0066, σ' → −∞ at t = 1",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Schedule, NAME, "continuous VP-SDE (β linear from β_min to β_max in τ = 1 − t); α(0) ≈ 0.0066, σ' → −∞ at t = 1", PARAMS),
     make,
 };

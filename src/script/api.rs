@@ -11,7 +11,7 @@ use super::values::{map_to_dict, param_value, row_to_map, to_dynamic};
 use runner_sdk::{PluginKind, SolverKind};
 
 use super::State;
-use crate::registry;
+use crate::plugins::Registry;
 use crate::solvers;
 use crate::sweep::{self, Evaluation, Sweep, Trial};
 
@@ -52,15 +52,21 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     // own knobs that are not config keys, such as how many seeds a table runs.
     engine.register_fn("env", |name: &str| -> Dynamic { std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from) });
     engine.register_fn("grid", |ctx: NativeCallContext, axes: Map| -> Result<Array> { grid(&ctx, axes) });
-    engine.register_fn("plugin_names", |ctx: NativeCallContext, kind: &str| -> Result<Array> { plugin_names(&ctx, kind) });
-    engine.register_fn("solver_accepts", |ctx: NativeCallContext, solver: &str, nfe: i64| -> Result<bool> {
-        solver_accepts(&ctx, solver, nfe)
+    let s = state.clone();
+    engine.register_fn("plugin_names", move |ctx: NativeCallContext, kind: &str| -> Result<Array> {
+        plugin_names(&ctx, &s.borrow().registry, kind)
     });
-    engine.register_fn("is_adaptive", |ctx: NativeCallContext, solver: &str| -> Result<bool> {
-        Ok(build_solver(&ctx, solver)?.step_control().is_some())
+    let s = state.clone();
+    engine.register_fn("solver_accepts", move |ctx: NativeCallContext, solver: &str, nfe: i64| -> Result<bool> {
+        solver_accepts(&ctx, &s.borrow().registry, solver, nfe)
     });
-    engine.register_fn("is_deterministic", |ctx: NativeCallContext, solver: &str| -> Result<bool> {
-        Ok(!matches!(build_solver(&ctx, solver)?.kind(), SolverKind::Stochastic))
+    let s = state.clone();
+    engine.register_fn("is_adaptive", move |ctx: NativeCallContext, solver: &str| -> Result<bool> {
+        Ok(build_solver(&ctx, &s.borrow().registry, solver)?.kind().is_adaptive())
+    });
+    let s = state.clone();
+    engine.register_fn("is_deterministic", move |ctx: NativeCallContext, solver: &str| -> Result<bool> {
+        Ok(!matches!(build_solver(&ctx, &s.borrow().registry, solver)?.kind(), SolverKind::Stochastic))
     });
 
     let s = state.clone();
@@ -89,7 +95,7 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         let dict = map_to_dict(&map).map_err(|e| fail(&ctx, e))?;
         let resolved = st.layers.resolve(&[(st.location(ctx.call_position()), dict)]).map_err(|e| fail(&ctx, e))?;
         let Some(sweep) = &sw.sweep else { return Ok(Map::new()) };
-        let row = sweep::reference(&resolved).map_err(|e| fail(&ctx, e))?;
+        let row = sweep::reference(&resolved, st.registry.clone()).map_err(|e| fail(&ctx, e))?;
         let out = row_to_map(&row);
         sweep.borrow_mut().add(row).map_err(|e| fail(&ctx, e))?;
         Ok(out)
@@ -184,7 +190,7 @@ fn new_trial(ctx: &NativeCallContext, state: &Rc<RefCell<State>>, sw: &SweepHand
             Ok(TrialHandle { id: String::new(), config, trial: None, sweep: None })
         }
         Some(sweep) => {
-            let trial = Trial::create(&sweep.borrow().dir, resolved).map_err(|e| fail(ctx, e))?;
+            let trial = Trial::create(&sweep.borrow().dir, resolved, st.registry.clone()).map_err(|e| fail(ctx, e))?;
             Ok(TrialHandle {
                 id: trial.id.clone(),
                 config,
@@ -205,23 +211,23 @@ fn evaluate(ctx: &NativeCallContext, tr: &TrialHandle, request: &Evaluation) -> 
 
 /// The names of every registered plugin of `kind` (`"solver"`, `"grid"`, …), in registry order,
 /// so that an experiment covers plugins added later without changes.
-fn plugin_names(ctx: &NativeCallContext, kind: &str) -> Result<Array> {
-    let wanted = PluginKind::ALL.into_iter().find(|k| k.name() == kind).ok_or_else(|| {
+fn plugin_names(ctx: &NativeCallContext, registry: &Registry, kind: &str) -> Result<Array> {
+    let wanted = PluginKind::from_name(kind).ok_or_else(|| {
         let known: Vec<&str> = PluginKind::ALL.iter().map(|k| k.name()).collect();
         fail(ctx, format!("plugin_names: unknown kind `{kind}`; known: {}", known.join(", ")))
     })?;
-    Ok(registry::all().into_iter().filter(|p| p.kind == wanted).map(|p| Dynamic::from(p.name.to_string())).collect())
+    Ok(registry.names(wanted).into_iter().map(|name| Dynamic::from(name.to_string())).collect())
 }
 
 /// The solver called `name`, with its default parameters.
-fn build_solver(ctx: &NativeCallContext, name: &str) -> Result<Box<dyn runner_sdk::Solver>> {
-    registry::build(solvers::REGISTRY, PluginKind::Solver, name, &BTreeMap::new()).map_err(|e| fail(ctx, e))
+fn build_solver(ctx: &NativeCallContext, registry: &Registry, name: &str) -> Result<Box<dyn runner_sdk::Solver>> {
+    registry.build::<dyn runner_sdk::Solver>(name, &BTreeMap::new()).map_err(|e| fail(ctx, e))
 }
 
 /// Whether `solver` (with its default parameters) can spend exactly `nfe` model evaluations:
 /// scripts skip the combinations it refuses instead of failing on them.
-fn solver_accepts(ctx: &NativeCallContext, solver: &str, nfe: i64) -> Result<bool> {
-    let built = build_solver(ctx, solver)?;
+fn solver_accepts(ctx: &NativeCallContext, registry: &Registry, solver: &str, nfe: i64) -> Result<bool> {
+    let built = build_solver(ctx, registry, solver)?;
     Ok(usize::try_from(nfe).is_ok_and(|n| solvers::steps_for_nfe(solver, built.as_ref(), n).is_ok()))
 }
 

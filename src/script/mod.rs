@@ -27,11 +27,13 @@ mod values;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rhai::{Engine, EvalAltResult, Position};
 use thiserror::Error;
 
 use crate::config::Layers;
+use crate::plugins::Registry;
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -46,6 +48,8 @@ pub enum ScriptError {
 pub struct Session {
     pub script: PathBuf,
     pub layers: Layers,
+    /// Every plugin the script's names resolve in.
+    pub registry: Arc<Registry>,
     /// Resolve and print each trial's config with sources instead of training (`runner config`).
     pub dry_run: bool,
 }
@@ -54,6 +58,7 @@ pub struct Session {
 pub(crate) struct State {
     pub script: PathBuf,
     pub layers: Layers,
+    pub registry: Arc<Registry>,
     pub dry_run: bool,
 }
 
@@ -86,7 +91,7 @@ pub fn run(session: Session) -> Result<(), ScriptError> {
 
 /// Run script text (`session.script` names it in messages and anchors relative paths).
 pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
-    let state = Rc::new(RefCell::new(State { script: session.script, layers: session.layers, dry_run: session.dry_run }));
+    let state = Rc::new(RefCell::new(State { script: session.script, layers: session.layers, registry: session.registry, dry_run: session.dry_run }));
     let mut engine = Engine::new();
     // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits
     // generous rather than surprising users mid-sweep.

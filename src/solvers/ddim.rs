@@ -44,7 +44,7 @@ impl Solver for Ddim {
         self.nfe(if self.eta == 0.0 { 2000 } else { 1000 })
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let noise = self.eta * tr.posterior_variance().sqrt();
         let on_eps = (tr.sigma_s * tr.sigma_s - noise * noise).max(0.0).sqrt();
@@ -59,15 +59,10 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::float("eta", 0.0, "noise scale: 0 deterministic, 1 the ancestral (DDPM) standard deviation")];
 
 fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    Ok(Box::new(Ddim::new(p.float("eta"))?))
+    Ok(Box::new(Ddim::new(p.float("eta")?)?))
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "DDIM: deterministic at η = 0, η·(ancestral std) of fresh noise otherwise; 1 evaluation per step",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "DDIM: deterministic at η = 0, η·(ancestral std) of fresh noise otherwise; 1 evaluation per step", PARAMS),
     make,
 };

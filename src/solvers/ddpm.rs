@@ -51,7 +51,7 @@ impl Solver for Ddpm {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let (on_x, on_x1) = tr.posterior_mean();
         let variance = match self.variance {
@@ -67,18 +67,13 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::string("variance", "small", "\"small\": posterior β̃ (Ho et al.'s σ² = β̃); \"large\": σ² = β")];
 
 fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    let name = p.string("variance");
+    let name = p.string("variance")?;
     let variance = Variance::from_name(name)
         .ok_or_else(|| p.invalid("variance", format!("must be \"small\" or \"large\", got \"{name}\"")))?;
     Ok(Box::new(Ddpm::new(variance)))
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "DDPM ancestral sampling from the posterior q(x_s | x_t, x̂1): stochastic, 1 evaluation per step",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "DDPM ancestral sampling from the posterior q(x_s | x_t, x̂1): stochastic, 1 evaluation per step", PARAMS),
     make,
 };

@@ -35,7 +35,7 @@ impl Solver for DpmPp2m {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let on_x = tr.sigma_s / tr.sigma_t;
         // α_s·(1 − e^{−h}).
@@ -53,7 +53,7 @@ impl Solver for DpmPp2m {
             _ => lincomb_nonzero(f, &[(on_x, x), (on_d, x1)]),
         };
         // Only this step's prediction is needed next.
-        ctx.retain(f, |_| false);
+        ctx.retain(&|_| false);
         ctx.remember(t, Target::Data, x1);
         result
     }
@@ -66,11 +66,6 @@ fn make(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "DPM-Solver++(2M): second-order multistep in log(α/σ) on data predictions, 1 evaluation per step",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "DPM-Solver++(2M): second-order multistep in log(α/σ) on data predictions, 1 evaluation per step", PARAMS),
     make,
 };

@@ -41,7 +41,7 @@ impl Solver for EdmHeun {
         self.nfe(200)
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         if ctx.is_last() {
             // Euler, which is well defined down to σ_s = 0.
@@ -89,11 +89,6 @@ fn make(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "EDM's Heun sampler in σ/α with an Euler last step: NFE = 2·steps − 1 (odd NFE only)",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "EDM's Heun sampler in σ/α with an Euler last step: NFE = 2·steps − 1 (odd NFE only)", PARAMS),
     make,
 };

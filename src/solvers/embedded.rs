@@ -3,10 +3,11 @@
 //! them, and the step-size controller ([`super::controller`]) in `integrate()` decides the steps.
 //! All three are FSAL, so an accepted step costs one evaluation less than its stages.
 //!
-//! They ignore the requested NFE (`steps_for_nfe` answers one interval) and report what they
+//! They take no parameters of their own: the controller's keys (`rtol`, `atol`, …) are the
+//! loop's ([`super::controller::PARAMS`]). They ignore the requested NFE (`steps_for_nfe` answers one interval) and report what they
 //! used.
 
-use runner_sdk::{ParamSpec, Params, PluginError, Solver, StepControl};
+use runner_sdk::{Params, PluginError, Solver};
 
 use super::runge_kutta::{entry, RungeKutta, Tableau};
 use crate::registry::Entry;
@@ -66,66 +67,20 @@ pub static TSIT5: Tableau = Tableau {
     embedded_order: 4,
 };
 
-const PARAMS: &[ParamSpec] = &[
-    ParamSpec::float("rtol", 1e-5, "relative tolerance of the local error"),
-    ParamSpec::float("atol", 1e-5, "absolute tolerance of the local error"),
-    ParamSpec::float("safety", 0.9, "fraction of the optimal step size taken"),
-    ParamSpec::float("min_factor", 0.2, "smallest ratio of a step size to the previous"),
-    ParamSpec::float("max_factor", 10.0, "largest ratio of a step size to the previous"),
-    ParamSpec::int("max_steps", 10_000, "accepted + rejected steps before giving up"),
-    ParamSpec::float("initial_step", 0.0, "first step size; 0 chooses it (2 model evaluations)"),
-    ParamSpec::boolean("partial", false, "at max_steps, return the state reached instead of failing"),
-];
-
-fn control(p: &Params, tableau: &Tableau) -> Result<StepControl, PluginError> {
-    let positive = |name: &str| {
-        let v = p.float(name);
-        if v > 0.0 && v.is_finite() {
-            Ok(v)
-        } else {
-            Err(p.invalid(name, format!("must be positive and finite, got {v}")))
-        }
-    };
-    let (rtol, atol, safety) = (positive("rtol")?, positive("atol")?, positive("safety")?);
-    let (min_factor, max_factor) = (positive("min_factor")?, positive("max_factor")?);
-    if safety > 1.0 || min_factor >= 1.0 || max_factor <= 1.0 {
-        return Err(p.invalid("safety", "needs safety ≤ 1 and min_factor < 1 < max_factor".to_string()));
-    }
-    let max_steps = p.int("max_steps");
-    if max_steps < 1 {
-        return Err(p.invalid("max_steps", format!("must be at least 1, got {max_steps}")));
-    }
-    let initial_step = p.float("initial_step");
-    if !(initial_step >= 0.0 && initial_step.is_finite()) {
-        return Err(p.invalid("initial_step", format!("must be ≥ 0 (0: automatic), got {initial_step}")));
-    }
-    Ok(StepControl {
-        rtol,
-        atol,
-        safety,
-        min_factor,
-        max_factor,
-        max_steps: max_steps as usize,
-        initial_step,
-        partial: p.boolean("partial"),
-        error_order: tableau.embedded_order,
-    })
+fn make_bosh3(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
+    Ok(Box::new(RungeKutta::adaptive(&BOSH3)))
 }
-
-fn make_bosh3(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    Ok(Box::new(RungeKutta::adaptive(&BOSH3, control(p, &BOSH3)?)))
+fn make_dopri5(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
+    Ok(Box::new(RungeKutta::adaptive(&DOPRI5)))
 }
-fn make_dopri5(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    Ok(Box::new(RungeKutta::adaptive(&DOPRI5, control(p, &DOPRI5)?)))
-}
-fn make_tsit5(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    Ok(Box::new(RungeKutta::adaptive(&TSIT5, control(p, &TSIT5)?)))
+fn make_tsit5(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
+    Ok(Box::new(RungeKutta::adaptive(&TSIT5)))
 }
 
 
 pub const BOSH3_ENTRY: Entry<dyn Solver> =
-    entry("bosh3", "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step", PARAMS, make_bosh3);
+    entry("bosh3", "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step", &[], make_bosh3);
 pub const DOPRI5_ENTRY: Entry<dyn Solver> =
-    entry("dopri5", "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", PARAMS, make_dopri5);
+    entry("dopri5", "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", &[], make_dopri5);
 pub const TSIT5_ENTRY: Entry<dyn Solver> =
-    entry("tsit5", "Tsitouras 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", PARAMS, make_tsit5);
+    entry("tsit5", "Tsitouras 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", &[], make_tsit5);

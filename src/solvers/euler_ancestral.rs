@@ -38,7 +38,7 @@ impl Solver for EulerAncestral {
         self.nfe(if self.eta == 0.0 { 2000 } else { 1000 })
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let rho = tr.sigma_s * tr.alpha_t / (tr.alpha_s * tr.sigma_t);
         let up = (self.eta * tr.sigma_s * (1.0 - rho * rho).max(0.0).sqrt()).min(tr.sigma_s);
@@ -53,7 +53,7 @@ const PARAMS: &[ParamSpec] =
     &[ParamSpec::float("eta", 1.0, "share of the ancestral noise: 0 is the deterministic Euler step, 1 k-diffusion's default")];
 
 fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
-    let eta = p.float("eta");
+    let eta = p.float("eta")?;
     if !(eta >= 0.0 && eta.is_finite()) {
         return Err(p.invalid("eta", format!("must be ≥ 0 and finite, got {eta}")));
     }
@@ -61,11 +61,6 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "k-diffusion's Euler ancestral (σ_down/σ_up split, η = 1): stochastic, 1 evaluation per step",
-        params: PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "k-diffusion's Euler ancestral (σ_down/σ_up split, η = 1): stochastic, 1 evaluation per step", PARAMS),
     make,
 };

@@ -23,7 +23,7 @@ impl Solver for EulerMaruyama {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         if self.sde.denoises(ctx) {
             return reverse_sde::denoise(f, x, t);
         }
@@ -49,11 +49,6 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "Euler–Maruyama on the reverse SDE (drift v + ½g²·score from one data prediction): 1 evaluation per step",
-        params: reverse_sde::PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "Euler–Maruyama on the reverse SDE (drift v + ½g²·score from one data prediction): 1 evaluation per step", reverse_sde::PARAMS),
     make,
 };

@@ -10,10 +10,10 @@
 
 use std::cmp::Ordering;
 
-use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, StepContext, StepControl, Target};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Remembered, Solver, SolverKind, StepContext, Target};
 use thiserror::Error;
 
-use super::controller::{self, Controller, MIN_RELATIVE_STEP};
+use super::controller::{self, Controller, StepControl, MIN_RELATIVE_STEP};
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -71,6 +71,21 @@ pub struct Integration {
     pub trajectory: Vec<(f64, Handle)>,
 }
 
+/// The loop's policies for one integration: the step-size controller (used by adaptive solvers
+/// only) and whether to record the states at the grid times.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Options {
+    pub control: StepControl,
+    pub record: bool,
+}
+
+impl Options {
+    /// The default controller, recording the trajectory.
+    pub fn recording() -> Options {
+        Options { record: true, ..Options::default() }
+    }
+}
+
 /// Integrate from `x0` at `times[0]` through every time of `times` with `solver`. A fixed-step
 /// solver steps from grid time to grid time; an adaptive one chooses its steps and lands
 /// exactly on every grid time (where `record` records).
@@ -83,18 +98,19 @@ pub fn integrate(
     f: &mut dyn Dynamics,
     x0: Handle,
     times: &[f64],
-    record: bool,
+    options: &Options,
 ) -> Result<Integration, SolveError> {
     check_times(times)?;
     let mut f = Counting { inner: f, predictions: 0 };
-    let mut ctx = StepContext::new(times);
+    let mut ctx = Memory::new(times);
+    let record = options.record;
     let mut run = Run { x0, x: x0, x_kept: true, record, trajectory: Vec::new() };
     if record {
         run.trajectory.push((times[0], x0));
     }
-    let outcome = match solver.step_control() {
-        None => run.fixed(solver, &mut f, &mut ctx),
-        Some(control) => run.adaptive(solver, &mut f, &mut ctx, control),
+    let outcome = match solver.kind() {
+        SolverKind::Adaptive { error_order, .. } => run.adaptive(solver, &mut f, &mut ctx, options.control, error_order),
+        _ => run.fixed(solver, &mut f, &mut ctx),
     };
     ctx.release_all(&mut f);
     match outcome {
@@ -112,7 +128,7 @@ pub fn integrate(
 /// The number of steps that spends exactly `nfe` model evaluations with `solver` (for an
 /// adaptive solver: 1, whatever the NFE; see the module documentation).
 pub fn steps_for_nfe(solver_name: &str, solver: &dyn Solver, nfe: usize) -> Result<usize, SolveError> {
-    if solver.step_control().is_some() {
+    if solver.kind().is_adaptive() {
         return Ok(1);
     }
     let per_step = solver.evals_per_step().max(1);
@@ -144,14 +160,16 @@ struct Run {
 }
 
 impl Run {
-    fn fixed(&mut self, solver: &dyn Solver, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>) -> Result<Integration, SolveError> {
+    fn fixed(&mut self, solver: &dyn Solver, f: &mut dyn Dynamics, ctx: &mut Memory<'_>) -> Result<Integration, SolveError> {
         let times = ctx.grid;
         let last = times.len() - 2;
         let mut seen_finite = times[0];
         for (step, w) in times.windows(2).enumerate() {
             let (t, t_next) = (w[0], w[1]);
             ctx.index = step;
-            let next = solver.step(f, ctx, self.x, t, t_next).map_err(|source| SolveError::Step { step, t, t_next, source })?;
+            let next = solver.step(f, ctx, self.x, t, t_next);
+            ctx.release_forgotten(f);
+            let next = next.map_err(|source| SolveError::Step { step, t, t_next, source })?;
             self.advance(f, next);
             // Checking reads the state back, which waits for the device: check after steps 1,
             // 2, 4, 8, … and the last, so a run of n steps syncs about log2(n) times (NaN and
@@ -173,8 +191,9 @@ impl Run {
         &mut self,
         solver: &dyn Solver,
         f: &mut dyn Dynamics,
-        ctx: &mut StepContext<'_>,
+        ctx: &mut Memory<'_>,
         control: StepControl,
+        error_order: u32,
     ) -> Result<Integration, SolveError> {
         let times = ctx.grid;
         let (t_start, t_end) = (times[0], *times.last().unwrap());
@@ -190,9 +209,9 @@ impl Run {
                 let v0 = f.predict(self.x0, t_start, Target::Velocity).map_err(at_start)?;
                 // FSAL methods reuse it as their first stage.
                 ctx.remember(t_start, Target::Velocity, v0);
-                controller::initial_step(f, &control, self.x0, v0, zero, t_start, span).map_err(at_start)?
+                controller::initial_step(f, &control, error_order, self.x0, v0, zero, t_start, span).map_err(at_start)?
             };
-            let mut k = Controller { control, h };
+            let mut k = Controller { control, error_order, h };
             let (mut accepted, mut rejected) = (0, 0);
             let mut t = t_start;
             let mut x_rms = controller::rms(f, self.x, zero).map_err(at_start)?;
@@ -213,7 +232,9 @@ impl Run {
                     }
                     let t_next = if t + k.h >= target { target } else { t + k.h };
                     let failed = |source| SolveError::Step { step: attempts, t, t_next, source };
-                    let next = solver.step(f, ctx, self.x, t, t_next).map_err(failed)?;
+                    let next = solver.step(f, ctx, self.x, t, t_next);
+                    ctx.release_forgotten(f);
+                    let next = next.map_err(failed)?;
                     let judged = (|| {
                         let err = ctx.take_error_estimate().ok_or(SolveError::NoErrorEstimate { t })?;
                         let err_rms = controller::rms(f, err, zero);
@@ -303,6 +324,65 @@ fn check_times(times: &[f64]) -> Result<(), SolveError> {
         }
     }
     Ok(())
+}
+
+/// The loop's side of [`StepContext`]: the grid and what the solver remembered. What a solver
+/// forgets is released by the loop after the step (the context holds no `Dynamics` of its own);
+/// what is left at the end, on every exit path, by [`Memory::release_all`].
+struct Memory<'a> {
+    grid: &'a [f64],
+    index: usize,
+    history: Vec<Remembered>,
+    forgotten: Vec<Handle>,
+    error_estimate: Option<Handle>,
+}
+
+impl<'a> Memory<'a> {
+    fn new(grid: &'a [f64]) -> Memory<'a> {
+        Memory { grid, index: 0, history: Vec::new(), forgotten: Vec::new(), error_estimate: None }
+    }
+
+    /// The loop's side of [`StepContext::set_error_estimate`]: the caller owns the handle.
+    fn take_error_estimate(&mut self) -> Option<Handle> {
+        self.error_estimate.take()
+    }
+
+    fn release_forgotten(&mut self, f: &mut dyn Dynamics) {
+        for h in self.forgotten.drain(..) {
+            f.release(h);
+        }
+    }
+
+    fn release_all(&mut self, f: &mut dyn Dynamics) {
+        self.forgotten.extend(self.history.drain(..).map(|r| r.value));
+        self.forgotten.extend(self.error_estimate.take());
+        self.release_forgotten(f);
+    }
+}
+
+impl StepContext for Memory<'_> {
+    fn grid(&self) -> &[f64] {
+        self.grid
+    }
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn history(&self) -> &[Remembered] {
+        &self.history
+    }
+    fn remember(&mut self, t: f64, target: Target, value: Handle) {
+        self.history.push(Remembered { t, target, value });
+    }
+    fn forget(&mut self, value: Handle) {
+        if let Some(i) = self.history.iter().position(|r| r.value == value) {
+            self.forgotten.push(self.history.remove(i).value);
+        }
+    }
+    fn set_error_estimate(&mut self, error: Handle) {
+        if let Some(old) = self.error_estimate.replace(error) {
+            self.forgotten.push(old);
+        }
+    }
 }
 
 /// Counts `predict` calls, so that the reported NFE is measured, not declared.

@@ -5,8 +5,11 @@
 //! ([`runge_kutta`]); the diffusion samplers (DDPM, DDIM) share the path's Gaussian transition
 //! ([`posterior`]). [`vector::VectorDynamics`] runs any of them on CPU vectors.
 
-use runner_sdk::{Dynamics, Handle, PluginError, Solver, SolverKind};
+use std::collections::BTreeMap;
 
+use runner_sdk::{Dynamics, Handle, ParamValue, Params, PluginError, Solver, SolverKind};
+
+use crate::plugins::{Registry, RegistryError};
 use crate::registry::Entry;
 
 pub mod controller;
@@ -24,8 +27,26 @@ pub mod runge_kutta;
 pub mod sde_heun;
 pub mod vector;
 
-pub use integrate::{integrate, steps_for_nfe, Integration, SolveError};
+pub use controller::StepControl;
+pub use integrate::{integrate, steps_for_nfe, Integration, Options, SolveError};
 pub use vector::VectorDynamics;
+
+/// A solver from an evaluation's keys, with the controller its keys set: the controller's keys
+/// (`rtol`, `atol`, …) are taken only by adaptive solvers; any other solver refuses them as it
+/// refuses any parameter it does not declare.
+pub fn build(registry: &Registry, name: &str, given: &BTreeMap<String, ParamValue>) -> Result<(Box<dyn Solver>, StepControl), RegistryError> {
+    let (control, own) = StepControl::split(given);
+    let entry = registry.find::<dyn Solver>(name)?;
+    let solver = entry.build(&own)?;
+    if solver.kind().is_adaptive() {
+        return Ok((solver, StepControl::resolve(&control)?));
+    }
+    if !control.is_empty() {
+        // The error a solver gives for any parameter it does not declare.
+        Params::resolve(&entry.info.name, &entry.info.params, given)?;
+    }
+    Ok((solver, StepControl::default()))
+}
 
 pub static REGISTRY: &[Entry<dyn Solver>] = &[
     runge_kutta::EULER_ENTRY,

@@ -108,7 +108,7 @@ impl ReverseSde {
     }
 
     /// Whether this step is the denoising last step.
-    pub fn denoises(&self, ctx: &StepContext<'_>) -> bool {
+    pub fn denoises(&self, ctx: &dyn StepContext) -> bool {
         self.last_step == LastStep::Denoise && ctx.is_last()
     }
 }
@@ -129,15 +129,15 @@ pub const PARAMS: &[ParamSpec] = &[
 ];
 
 pub fn from_params(p: &Params) -> Result<ReverseSde, PluginError> {
-    let name = p.string("diffusion");
+    let name = p.string("diffusion")?;
     let diffusion = Diffusion::from_name(name).ok_or_else(|| {
         p.invalid("diffusion", format!("must be \"constant\", \"sigma\", \"diffusion\" or \"zero\", got \"{name}\""))
     })?;
-    let scale = p.float("scale");
+    let scale = p.float("scale")?;
     if !(scale >= 0.0 && scale.is_finite()) {
         return Err(p.invalid("scale", format!("must be ≥ 0 and finite, got {scale}")));
     }
-    let last_step = match p.string("last_step") {
+    let last_step = match p.string("last_step")? {
         "none" => LastStep::None,
         "denoise" => LastStep::Denoise,
         other => return Err(p.invalid("last_step", format!("must be \"none\" or \"denoise\", got \"{other}\""))),

@@ -13,7 +13,7 @@
 
 use runner_sdk::{
     Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext,
-    StepControl, Target,
+    Target,
 };
 
 use crate::registry::Entry;
@@ -68,22 +68,23 @@ pub static RK4: Tableau = Tableau {
     embedded_order: 0,
 };
 
-/// An explicit Runge–Kutta method on the velocity field; with `control`, an adaptive pair.
+/// An explicit Runge–Kutta method on the velocity field; when adaptive, an embedded pair whose
+/// steps the loop's controller chooses.
 #[derive(Debug, Clone, Copy)]
 pub struct RungeKutta {
     tableau: &'static Tableau,
-    control: Option<StepControl>,
+    adaptive: bool,
 }
 
 impl RungeKutta {
     pub fn new(tableau: &'static Tableau) -> RungeKutta {
-        RungeKutta { tableau, control: None }
+        RungeKutta { tableau, adaptive: false }
     }
 
     /// An adaptive solver over an embedded pair (`tableau.b_hat` must be set).
-    pub fn adaptive(tableau: &'static Tableau, control: StepControl) -> RungeKutta {
+    pub fn adaptive(tableau: &'static Tableau) -> RungeKutta {
         debug_assert_eq!(tableau.b_hat.len(), tableau.stages());
-        RungeKutta { tableau, control: Some(control) }
+        RungeKutta { tableau, adaptive: true }
     }
 
     pub fn tableau(&self) -> &'static Tableau {
@@ -93,9 +94,9 @@ impl RungeKutta {
 
 impl Solver for RungeKutta {
     fn kind(&self) -> SolverKind {
-        match self.control {
-            None => SolverKind::Ode { order: self.tableau.order },
-            Some(_) => SolverKind::Adaptive { order: self.tableau.order },
+        match self.adaptive {
+            false => SolverKind::Ode { order: self.tableau.order },
+            true => SolverKind::Adaptive { order: self.tableau.order, error_order: self.tableau.embedded_order },
         }
     }
 
@@ -103,30 +104,26 @@ impl Solver for RungeKutta {
         self.tableau.stages()
     }
 
-    fn step_control(&self) -> Option<StepControl> {
-        self.control
-    }
-
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         let tab = self.tableau;
         let h = t_next - t;
-        let fsal = self.control.is_some() && tab.is_fsal();
+        let fsal = self.adaptive && tab.is_fsal();
         // Only the velocity at this very (t, x) is of use: after an accepted step it is the last
         // stage of that step, after a rejected one the first stage of the failed attempt.
         let first = if fsal {
-            ctx.retain(f, |r| r.t == t && r.target == Target::Velocity);
+            ctx.retain(&|r| r.t == t && r.target == Target::Velocity);
             ctx.recall(t, Target::Velocity)
         } else {
             None
         };
         let mut k: Vec<Handle> = Vec::with_capacity(tab.stages());
         let mut result = stages(tab, f, x, t, h, first, &mut k).and_then(|()| combine(f, x, h, tab.b, &k));
-        if let (Ok(_), Some(_)) = (&result, self.control) {
+        if let (Ok(_), true) = (&result, self.adaptive) {
             // The error estimate h·Σ(b − b̂)·k, straight from the stages (no cancellation
             // between two nearly equal solutions).
             let terms: Vec<(f64, Handle)> = tab.b.iter().zip(tab.b_hat).zip(&k).map(|((b, bh), &ki)| (h * (b - bh), ki)).collect();
             match super::lincomb_nonzero(f, &terms) {
-                Ok(err) => ctx.set_error_estimate(f, err),
+                Ok(err) => ctx.set_error_estimate(err),
                 Err(e) => {
                     if let Ok(x_new) = result {
                         f.release(x_new);
@@ -194,7 +191,7 @@ pub(super) const fn entry(
     params: &'static [ParamSpec],
     make: fn(&Params) -> Result<Box<dyn Solver>, PluginError>,
 ) -> Entry<dyn Solver> {
-    Entry { info: PluginInfo { name, kind: PluginKind::Solver, summary, params }, make }
+    Entry { info: PluginInfo::new(PluginKind::Solver, name, summary, params), make }
 }
 
 fn make_euler(_: &Params) -> Result<Box<dyn Solver>, PluginError> {

@@ -34,7 +34,7 @@ impl Solver for SdeHeun {
         }
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut StepContext<'_>, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
         if self.sde.denoises(ctx) {
             return reverse_sde::denoise(f, x, t);
         }
@@ -80,11 +80,6 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo {
-        name: NAME,
-        kind: PluginKind::Solver,
-        summary: "stochastic Heun (additive noise) on the reverse SDE: 2 evaluations per step, 1 on a denoising last step",
-        params: reverse_sde::PARAMS,
-    },
+    info: PluginInfo::new(PluginKind::Solver, NAME, "stochastic Heun (additive noise) on the reverse SDE: 2 evaluations per step, 1 on a denoising last step", reverse_sde::PARAMS),
     make,
 };

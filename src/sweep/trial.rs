@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -25,6 +26,7 @@ use sha2::{Digest, Sha256};
 use super::{npy, Row, TrialError};
 use crate::config::{Resolved, RunnerConfig};
 use crate::evaluate::{self, Inputs, Scores};
+use crate::plugins::Registry;
 use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
 use crate::sampling::{self, Network, ReferenceSpec, SampleSpec};
@@ -70,8 +72,8 @@ impl Trial {
     /// Build the trial's plugins and create its run directory under `sweep_dir`. The id is a
     /// hash of the resolved config, so the same config always lands in the same directory
     /// (whose previous contents are replaced).
-    pub fn create(sweep_dir: &Path, resolved: Resolved) -> Result<Trial, TrialError> {
-        let setup = Setup::new(&resolved)?;
+    pub fn create(sweep_dir: &Path, resolved: Resolved, registry: Arc<Registry>) -> Result<Trial, TrialError> {
+        let setup = Setup::new(&resolved, registry)?;
         let device = crate::device::parse(&resolved.config.device).map_err(|e| resolved.key_error("device", e))?;
         let id = trial_id(&resolved);
         let dir = sweep_dir.join(&id);
@@ -148,12 +150,13 @@ impl Trial {
         let n = c.eval.size;
         let x0 = self.setup.source.sample(n, seed::derive(c.data_seed(), "eval-source", 0));
         let target = test_target(&self.setup, c);
-        let spec = SampleSpec { solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
+        let registry = self.setup.registry.as_ref();
+        let spec = SampleSpec { registry, solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
         let sampled = sampling::sample(&network, &self.device, x0.clone(), self.setup.dim, &spec, noise_seed)?;
         let dim = self.setup.dim;
-        let needs = evaluate::needs(&c.eval.metrics)?;
+        let needs = evaluate::needs(registry, &c.eval.metrics)?;
         // Only a velocity-form ODE solver's trajectories are an ODE solve that the path
         // integrals can follow step by step.
         let ode_row = matches!(sampled.kind, SolverKind::Ode { .. } | SolverKind::Adaptive { .. });
@@ -186,7 +189,7 @@ impl Trial {
                 })?;
                 let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.data_seed(), "nll-target", 0));
                 let spec = LikelihoodSpec {
-                    solve: SampleSpec { solver, solver_params: params, nfe, grid: &c.eval.grid, span: self.setup.span },
+                    solve: SampleSpec { registry, solver, solver_params: params, nfe, grid: &c.eval.grid, span: self.setup.span },
                     divergence,
                     probe_seed: seed::derive(c.seed, "nll-probe", 0),
                 };
@@ -221,12 +224,12 @@ impl Trial {
             path: path.as_ref().map(|p| p.integrals(&target)),
             likelihood: likelihood.map(LogDensities::likelihood),
         };
-        let mut scores = evaluate::evaluate_inputs(&c.eval.metrics, &inputs)?;
+        let mut scores = evaluate::evaluate_inputs(registry, &c.eval.metrics, &inputs)?;
         // Stochastic samplers draw their own noise: no single ODE solution to compare with.
         if !matches!(sampled.kind, SolverKind::Stochastic) {
             let key = (sampled.span.0.to_bits(), sampled.span.1.to_bits());
             if !self.references.contains_key(&key) {
-                let spec = ReferenceSpec { solver: &c.eval.reference_solver, nfe: c.eval.reference_nfe };
+                let spec = ReferenceSpec { registry, solver: &c.eval.reference_solver, nfe: c.eval.reference_nfe };
                 // A deterministic solver maps each source point on its own, so the first points
                 // of the samples are the solves of the first source points: the reference needs
                 // only those (its thousands of NFE would dominate a sweep on every point).
@@ -317,13 +320,13 @@ impl Trial {
 
 /// The finite-sample floor: metrics between two independent draws of the target of the
 /// evaluation size, as the `reference` row of the target's dataset.
-pub fn reference(resolved: &Resolved) -> Result<Row, TrialError> {
-    let setup = Setup::new(resolved)?;
+pub fn reference(resolved: &Resolved, registry: Arc<Registry>) -> Result<Row, TrialError> {
+    let setup = Setup::new(resolved, registry)?;
     let c = &resolved.config;
     let n = c.eval.size;
     let target = test_target(&setup, c);
     let other = setup.data.sample(n, seed::derive(c.data_seed(), "reference", 0));
-    let scores = evaluate::evaluate(&c.eval.metrics, &other, &target, setup.dim)?;
+    let scores = evaluate::evaluate(&setup.registry, &c.eval.metrics, &other, &target, setup.dim)?;
     Ok(Row {
         trial: String::new(),
         dataset: c.data.target.clone(),
@@ -373,6 +376,8 @@ fn merge_scores(entry: &mut Value, scores: &Scores) {
 fn trial_id(resolved: &Resolved) -> String {
     let mut config = resolved.config.clone();
     config.out.clear();
+    // Where the plugins' files lie is not what the trial computes (their names in the config are).
+    config.plugins.load.clear();
     let text = toml::to_string(&config).expect("config serializes");
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();

@@ -296,6 +296,7 @@ fn reflow_pairs(
     let network = Network { model: &model, schedule: setup.schedule.as_ref(), target: setup.target };
     let no_params = Default::default();
     let spec = SampleSpec {
+        registry: &setup.registry,
         solver: &tc.reflow_solver,
         solver_params: &no_params,
         nfe: tc.reflow_nfe,

@@ -84,6 +84,16 @@ pub trait StepContext {
     }
 }
 
+/// The rule behind [`Solver::default_nfe`], for a solver of `kind` that spends `nfe(steps)`
+/// evaluations on `steps` steps.
+pub fn default_nfe(kind: SolverKind, nfe: impl Fn(usize) -> usize) -> usize {
+    match kind {
+        SolverKind::Ode { order: 1 } => nfe(2000),
+        SolverKind::Stochastic => nfe(1000),
+        _ => nfe(100),
+    }
+}
+
 pub trait Solver: Send + Sync {
     fn kind(&self) -> SolverKind;
     /// Model evaluations of an ordinary step (the most a step takes).
@@ -100,11 +110,7 @@ pub trait Solver: Send + Sync {
     /// of the floor). Measured there: first-order ODE methods need 2000 steps (Euler at 1000 is
     /// 1.3e-3), stochastic ones 1000 (DDPM's own count), the others 100.
     fn default_nfe(&self) -> usize {
-        match self.kind() {
-            SolverKind::Ode { order: 1 } => self.nfe(2000),
-            SolverKind::Stochastic => self.nfe(1000),
-            _ => self.nfe(100),
-        }
+        default_nfe(self.kind(), |steps| self.nfe(steps))
     }
     /// One step from `x` at time `t` to time `t_next` (t < t_next: towards the data).
     /// The solver releases the handles it created, except the one it returns and those it hands

@@ -14,13 +14,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use runner_sdk::{Dynamics, ParamValue, PluginKind, Schedule, Solver, SolverKind};
+use runner_sdk::{Dynamics, Schedule, Solver, SolverKind, TimeGrid};
 
 use super::field::FieldError;
 use super::FlowError;
-use crate::registry;
+use crate::plugins::RegistryError;
 use crate::sampling::SampleSpec;
-use crate::solvers::{integrate, steps_for_nfe, VectorDynamics};
+use crate::solvers::{integrate, steps_for_nfe, Options, StepControl, VectorDynamics};
 
 /// The final augmented state and what the solve cost.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,27 +37,31 @@ fn carries_augmented(solver: &dyn Solver) -> bool {
     matches!(solver.kind(), SolverKind::Ode { .. } | SolverKind::Adaptive { .. })
 }
 
-fn build(name: &str, params: &BTreeMap<String, ParamValue>) -> Result<Box<dyn Solver>, FlowError> {
-    Ok(registry::build(crate::solvers::REGISTRY, PluginKind::Solver, name, params)?)
+/// A solve of the augmented ODE: the solver, the controller its keys set, and the times of its
+/// grid over the spec's span, forward in t.
+pub struct Plan {
+    pub solver: Box<dyn Solver>,
+    pub control: StepControl,
+    pub times: Vec<f64>,
 }
 
-/// The spec's solver, refused unless it is a velocity-form ODE method, and the times of its
-/// grid over the spec's span, forward in t.
-pub fn plan(spec: &SampleSpec<'_>, schedule: &dyn Schedule) -> Result<(Box<dyn Solver>, Vec<f64>), FlowError> {
-    let solver = build(spec.solver, spec.solver_params)?;
+/// The spec's solve, refused unless its solver is a velocity-form ODE method.
+pub fn plan(spec: &SampleSpec<'_>, schedule: &dyn Schedule) -> Result<Plan, FlowError> {
+    let (solver, control) = crate::solvers::build(spec.registry, spec.solver, spec.solver_params)?;
     if !carries_augmented(solver.as_ref()) {
         return Err(FlowError::NotAnOde { solver: spec.solver.to_string() });
     }
-    let grid = registry::build(crate::grids::REGISTRY, PluginKind::Grid, spec.grid, &BTreeMap::new())?;
+    let grid = spec.registry.build::<dyn TimeGrid>(spec.grid, &BTreeMap::new())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
-    let times = grid.times(steps, spec.span.0, spec.span.1, schedule).map_err(registry::RegistryError::from)?;
-    Ok((solver, times))
+    let times = grid.times(steps, spec.span.0, spec.span.1, schedule).map_err(RegistryError::from)?;
+    Ok(Plan { solver, control, times })
 }
 
 /// Integrate d/ds y = `rhs`(y, s) from `start` over `times` with `solver`. An error of the
 /// right-hand side stops the solve and is reported as it is (not as the non-finite state it leaves).
 pub fn solve(
     solver: &dyn Solver,
+    control: StepControl,
     mut rhs: impl FnMut(&[f64], f64) -> Result<Vec<f64>, FieldError> + 'static,
     start: Vec<f64>,
     times: &[f64],
@@ -76,7 +80,7 @@ pub fn solve(
         0,
     );
     let y0 = f.insert(start);
-    let result = integrate(solver, &mut f, y0, times, false);
+    let result = integrate(solver, &mut f, y0, times, &Options { control, record: false });
     f.release(y0);
     if let Some(source) = failure.borrow_mut().take() {
         return Err(FlowError::Field(source));

@@ -80,7 +80,8 @@ pub fn log_density(
     let (t_start, t_end) = spec.solve.span;
     let t_end = start_time(schedule.as_ref(), t_start, t_end);
     let solve_spec = SampleSpec { span: (t_start, t_end), ..spec.solve };
-    let (solver, times) = plan(&solve_spec, schedule.as_ref())?;
+    let planned = plan(&solve_spec, schedule.as_ref())?;
+    let times = &planned.times;
     let (t_start, t_end) = (times[0], times[times.len() - 1]);
     let mut reversed: Vec<f64> = times.iter().rev().map(|&t| t_end - t).collect();
     // Exact ends: the solve starts at the data and stops exactly at t_start.
@@ -99,7 +100,7 @@ pub fn log_density(
         dy.extend(div);
         Ok(dy)
     };
-    let solved = solve(solver.as_ref(), rhs, start, &reversed)?;
+    let solved = solve(planned.solver.as_ref(), planned.control, rhs, start, &reversed)?;
     let (x_start, integral) = solved.state.split_at(n * dim);
     // The samplers' starting points are the source scaled by c past t = 0.
     let scale =

@@ -8,22 +8,12 @@ use super::{finite_mean, not_points};
 use crate::registry::Entry;
 
 pub const NLL_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "nll",
-        kind: PluginKind::Metric,
-        summary: "negative log-likelihood of held-out data by the probability-flow ODE, nats per point",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Metric, "nll", "negative log-likelihood of held-out data by the probability-flow ODE, nats per point", &[]),
     make: |_| Ok(Box::new(Nll { bits_per_dim: false })),
 };
 
 pub const BPD_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "bpd",
-        kind: PluginKind::Metric,
-        summary: "the same negative log-likelihood in bits per dimension",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Metric, "bpd", "the same negative log-likelihood in bits per dimension", &[]),
     make: |_| Ok(Box::new(Nll { bits_per_dim: true })),
 };
 

@@ -11,20 +11,19 @@
 
 use std::collections::BTreeMap;
 
-use runner_sdk::{Metric, MetricInput, PathIntegrals, PluginError, PluginInfo, PluginKind};
+use runner_sdk::{Metric, MetricInput, Params, PathIntegrals, PluginError, PluginInfo, PluginKind};
 
 use super::{finite_mean, invalid, not_points};
-use crate::registry::{self, Entry};
+use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "npe",
-        kind: PluginKind::Metric,
-        summary: "normalized path energy |PE − W2²(p0, p1)| / W2²(p0, p1)",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Metric, "npe", "normalized path energy |PE − W2²(p0, p1)| / W2²(p0, p1)", &[]),
     make: |_| {
-        let w2 = registry::build(crate::metrics::REGISTRY, PluginKind::Metric, "w2", &BTreeMap::new())
+        // NPE's transport cost is the exact W2 by definition: the built-in, not whatever a
+        // registry calls `w2`.
+        let w2 = &crate::metrics::wasserstein::W2_ENTRY;
+        let w2 = Params::resolve(&w2.info.name, &w2.info.params, &BTreeMap::new())
+            .and_then(|p| (w2.make)(&p))
             .map_err(|e| invalid("npe", format!("building `w2`: {e}")))?;
         Ok(Box::new(Npe { w2 }))
     },

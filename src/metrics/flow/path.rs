@@ -53,7 +53,7 @@ pub fn integrate_path(
 ) -> Result<Path, FlowError> {
     let started = Instant::now();
     let dim = field.dim();
-    let (solver, times) = plan(spec, schedule.as_ref())?;
+    let planned = plan(spec, schedule.as_ref())?;
     let source: Vec<f64> = start_points(x0, schedule.as_ref(), spec.span.0).into_iter().map(f64::from).collect();
     let n = source.len() / dim;
     let mut start = source.clone();
@@ -64,7 +64,7 @@ pub fn integrate_path(
         dy.extend(energy);
         Ok(dy)
     };
-    let solved = solve(solver.as_ref(), rhs, start, &times)?;
+    let solved = solve(planned.solver.as_ref(), planned.control, rhs, start, &planned.times)?;
     let (end, energy) = solved.state.split_at(n * dim);
     Ok(Path {
         dim,

@@ -8,12 +8,7 @@ use super::{finite_mean, not_points};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo {
-        name: "path-energy",
-        kind: PluginKind::Metric,
-        summary: "mean kinetic energy ∫‖v‖² dt of the flow's trajectories",
-        params: &[],
-    },
+    info: PluginInfo::new(PluginKind::Metric, "path-energy", "mean kinetic energy ∫‖v‖² dt of the flow's trajectories", &[]),
     make: |_| Ok(Box::new(PathEnergy)),
 };
 

@@ -1,0 +1,42 @@
+use std::ffi::c_void;
+
+use runner_abi as abi;
+use runner_sdk::{PluginError, Schedule, TimeGrid};
+
+use super::{call, convert, Instance};
+
+type TimesFn = unsafe extern "C" fn(*const c_void, usize, f64, f64, *const abi::ScheduleRef, *mut f64, *mut abi::ErrorBuf) -> abi::Status;
+
+/// A library's time grid.
+pub struct ForeignGrid {
+    pub instance: Instance,
+    pub times: TimesFn,
+}
+
+impl TimeGrid for ForeignGrid {
+    fn times(&self, steps: usize, t_start: f64, t_end: f64, schedule: &dyn Schedule) -> Result<Vec<f64>, PluginError> {
+        let host: *const &dyn Schedule = &schedule;
+        let schedule_ref = abi::ScheduleRef { size: size_of::<abi::ScheduleRef>(), host: host.cast(), coefficients: host_coefficients };
+        let mut out = vec![f64::NAN; steps + 1];
+        call(&self.instance.name, |err| unsafe {
+            (self.times)(self.instance.ptr(), steps, t_start, t_end, &schedule_ref, out.as_mut_ptr(), err)
+        })?;
+        Ok(out)
+    }
+}
+
+/// The host's schedule as the grid sees it. A panic must not unwind into the library's frames:
+/// it becomes NaN coefficients, which the grid's checks refuse.
+unsafe extern "C" fn host_coefficients(host: *const c_void, t: f64, out: *mut abi::Coefficients) {
+    let schedule = unsafe { *(host as *const &dyn Schedule) };
+    let c = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schedule.coefficients(t)));
+    let c = c.map(|c| convert::coefficients_to_abi(&c)).unwrap_or(abi::Coefficients {
+        alpha: f64::NAN,
+        sigma: f64::NAN,
+        gamma: f64::NAN,
+        d_alpha: f64::NAN,
+        d_sigma: f64::NAN,
+        d_gamma: f64::NAN,
+    });
+    unsafe { out.write(c) };
+}

@@ -1,0 +1,29 @@
+use runner_abi as abi;
+use runner_sdk::{Coefficients, Schedule};
+
+use super::{call, convert, Instance};
+
+type CoefficientsFn = unsafe extern "C" fn(*const std::ffi::c_void, *const f64, usize, *mut abi::Coefficients, *mut abi::ErrorBuf) -> abi::Status;
+
+/// A library's schedule.
+pub struct ForeignSchedule {
+    pub instance: Instance,
+    pub coefficients: CoefficientsFn,
+}
+
+impl Schedule for ForeignSchedule {
+    /// A failing call gives NaN coefficients, which every consumer already refuses as a
+    /// non-finite path; the plugin's reason is logged once per call site.
+    fn coefficients(&self, t: f64) -> Coefficients {
+        let mut out = abi::Coefficients::default();
+        let result = call(&self.instance.name, |err| unsafe { (self.coefficients)(self.instance.ptr(), &t, 1, &mut out, err) });
+        match result {
+            Ok(()) => convert::coefficients_from_abi(&out),
+            Err(e) => {
+                tracing::error!("schedule at t = {t}: {e}");
+                let nan = f64::NAN;
+                Coefficients { alpha: nan, sigma: nan, gamma: nan, d_alpha: nan, d_sigma: nan, d_gamma: nan }
+            }
+        }
+    }
+}

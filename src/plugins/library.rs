@@ -1,0 +1,302 @@
+//! Loading a plugin library: open it with immediate binding (a missing symbol fails now, not
+//! in the middle of a sweep), read the frozen version entry before anything else, then the
+//! descriptor, and register each plugin with a factory over its kind's table. Libraries are
+//! never unloaded: their code and strings must outlive every instance and every registry.
+//!
+//! Every failure names the file, and for a version mismatch both versions.
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use runner_abi as abi;
+use runner_sdk::{Coupling, Dataset, Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Schedule, Solver, TimeGrid};
+use thiserror::Error;
+
+use super::foreign::{self, convert, Instance};
+use super::registry::{Origin, Registered, Registry, RegistryError};
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("plugin {path}: no such file")]
+    Missing { path: PathBuf },
+    #[error("plugin {path}: not a loadable library: {message}")]
+    NotALibrary { path: PathBuf, message: String },
+    #[error("plugin {path}: the library exports no `{symbol}`, so it is not a runner plugin (build it with runner_sdk::export_plugin!)")]
+    MissingSymbol { path: PathBuf, symbol: &'static str },
+    #[error("plugin {path}: `{}` returned the magic number {found:#x}, not runner's {:#x}", abi::ABI_SYMBOL, abi::MAGIC)]
+    BadMagic { path: PathBuf, found: u64 },
+    #[error(
+        "plugin {path} is built for plugin ABI {major}.{minor}, but this runner speaks ABI {}.{}: {advice}",
+        abi::ABI_MAJOR,
+        abi::ABI_MINOR
+    )]
+    Version { path: PathBuf, major: u32, minor: u32, advice: &'static str },
+    #[error("plugin {path}: {message}")]
+    Descriptor { path: PathBuf, message: String },
+    #[error("plugin {path}: {source}")]
+    Registry { path: PathBuf, source: RegistryError },
+}
+
+/// Whether a plugin of ABI `major.minor` can be loaded by this host, and if not, why.
+pub fn compatible(major: u32, minor: u32) -> Result<(), &'static str> {
+    if major != abi::ABI_MAJOR {
+        Err("rebuild the plugin against this runner's SDK")
+    } else if minor > abi::ABI_MINOR {
+        Err("the plugin needs a newer runner")
+    } else {
+        Ok(())
+    }
+}
+
+impl Registry {
+    /// Load the library at `path` and register its plugins.
+    pub fn load_library(&mut self, path: &Path) -> Result<(), LoadError> {
+        let path = path.to_path_buf();
+        if !path.is_file() {
+            return Err(LoadError::Missing { path });
+        }
+        let library = open(&path)?;
+        let descriptor = unsafe { read_descriptor(&library, &path)? };
+        // Never unloaded: every factory and instance points into it.
+        std::mem::forget(library);
+        let origin = Origin::Library { path: path.clone(), library: descriptor.name, version: descriptor.version };
+        // Check every name first, so that a failing library registers nothing.
+        let mut staged = self.clone();
+        for plugin in descriptor.plugins {
+            plugin.register(&mut staged, origin.clone()).map_err(|source| LoadError::Registry { path: path.clone(), source })?;
+        }
+        *self = staged;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn open(path: &Path) -> Result<libloading::Library, LoadError> {
+    use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    // SAFETY: loading runs the library's initialisers; a runner plugin has none that matter.
+    unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+        .map(Into::into)
+        .map_err(|e| LoadError::NotALibrary { path: path.to_path_buf(), message: e.to_string() })
+}
+
+#[cfg(not(unix))]
+fn open(path: &Path) -> Result<libloading::Library, LoadError> {
+    unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::NotALibrary { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// What a library's descriptor says, copied into host-owned values.
+struct Descriptor {
+    name: String,
+    version: String,
+    plugins: Vec<Plugin>,
+}
+
+/// One plugin of a library: its record, and its kind's table (which lives as long as the
+/// library, that is for ever).
+struct Plugin {
+    info: PluginInfo,
+    vtable: *const c_void,
+}
+
+unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<Descriptor, LoadError> {
+    let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
+    let version_fn = unsafe { library.get::<abi::AbiFn>(abi::ABI_SYMBOL.as_bytes()) }
+        .map_err(|_| LoadError::MissingSymbol { path: path.to_path_buf(), symbol: abi::ABI_SYMBOL })?;
+    let version = unsafe { version_fn() };
+    if version.magic != abi::MAGIC {
+        return Err(LoadError::BadMagic { path: path.to_path_buf(), found: version.magic });
+    }
+    compatible(version.major, version.minor)
+        .map_err(|advice| LoadError::Version { path: path.to_path_buf(), major: version.major, minor: version.minor, advice })?;
+    let library_fn = unsafe { library.get::<abi::LibraryFn>(abi::LIBRARY_SYMBOL.as_bytes()) }
+        .map_err(|_| LoadError::MissingSymbol { path: path.to_path_buf(), symbol: abi::LIBRARY_SYMBOL })?;
+    let raw = unsafe { library_fn() };
+    if raw.is_null() {
+        return Err(bad(format!("`{}` returned no descriptor (the plugin failed to describe itself)", abi::LIBRARY_SYMBOL)));
+    }
+    let raw = unsafe { &*raw };
+    if raw.size < size_of::<abi::Library>() {
+        return Err(bad(format!("its descriptor is {} bytes, smaller than ABI 1.0's {}", raw.size, size_of::<abi::Library>())));
+    }
+    let text = |s: abi::Str, what: &str| -> Result<String, LoadError> {
+        String::from_utf8(unsafe { s.bytes() }.to_vec()).map_err(|_| bad(format!("{what} is not UTF-8")))
+    };
+    let name = text(raw.name, "the library name")?;
+    let version = text(raw.version, "the library version")?;
+    let raw_plugins = if raw.n_plugins == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(raw.plugins, raw.n_plugins) } };
+    let mut plugins = Vec::with_capacity(raw_plugins.len());
+    for (i, p) in raw_plugins.iter().enumerate() {
+        if p.size < size_of::<abi::Plugin>() {
+            return Err(bad(format!("plugin {i}'s record is {} bytes, smaller than ABI 1.0's", p.size)));
+        }
+        let plugin_name = text(p.name, &format!("plugin {i}'s name"))?;
+        let kind = match p.kind {
+            abi::KIND_SCHEDULE => PluginKind::Schedule,
+            abi::KIND_COUPLING => PluginKind::Coupling,
+            abi::KIND_SOLVER => PluginKind::Solver,
+            abi::KIND_GRID => PluginKind::Grid,
+            abi::KIND_DATASET => PluginKind::Dataset,
+            abi::KIND_METRIC => PluginKind::Metric,
+            other => return Err(bad(format!("plugin `{plugin_name}` has the unknown kind {other}"))),
+        };
+        let raw_params = if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
+        let mut params = Vec::with_capacity(raw_params.len());
+        for q in raw_params {
+            let param = text(q.name, &format!("a parameter name of `{plugin_name}`"))?;
+            let help = text(q.help, &format!("the help of `{plugin_name}.{param}`"))?;
+            let default = match q.kind {
+                abi::PARAM_FLOAT => runner_sdk::ParamDefault::Float(q.float),
+                abi::PARAM_INT => runner_sdk::ParamDefault::Int(q.int),
+                abi::PARAM_BOOL => runner_sdk::ParamDefault::Bool(q.boolean != 0),
+                abi::PARAM_STR => runner_sdk::ParamDefault::Str(text(q.string, &format!("the default of `{plugin_name}.{param}`"))?.into()),
+                other => return Err(bad(format!("parameter `{plugin_name}.{param}` has the unknown type {other}"))),
+            };
+            params.push(ParamSpec { name: param.into(), default, help: help.into() });
+        }
+        if p.vtable.is_null() {
+            return Err(bad(format!("plugin `{plugin_name}` has no function table")));
+        }
+        let info = PluginInfo {
+            name: plugin_name.into(),
+            kind,
+            summary: text(p.summary, "a plugin summary")?.into(),
+            params: params.into(),
+        };
+        let plugin = Plugin { info, vtable: p.vtable };
+        plugin.check().map_err(bad)?;
+        plugins.push(plugin);
+    }
+    Ok(Descriptor { name, version, plugins })
+}
+
+/// A table's size must cover ABI 1.0's fields, and its required functions must be there.
+fn table<T>(ptr: *const c_void, name: &str) -> Result<&'static T, String> {
+    let table = unsafe { &*(ptr as *const T) };
+    // Every table starts with its size.
+    let size = unsafe { *(ptr as *const usize) };
+    if size < size_of::<T>() {
+        return Err(format!("`{name}`'s function table is {size} bytes, smaller than ABI 1.0's {}", size_of::<T>()));
+    }
+    Ok(table)
+}
+
+macro_rules! lifecycle {
+    ($t:expr, $name:expr, $table:literal) => {
+        (foreign::required($name, $table, "create", $t.create)?, foreign::required($name, $table, "destroy", $t.destroy)?)
+    };
+}
+
+impl Plugin {
+    /// Refuse the library now, not at its first use, when a table lacks a required function.
+    fn check(&self) -> Result<(), String> {
+        let name = self.info.name.as_ref();
+        match self.info.kind {
+            PluginKind::Schedule => {
+                let t = table::<abi::ScheduleVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "schedule table");
+                foreign::required(name, "schedule table", "coefficients", t.coefficients)?;
+            }
+            PluginKind::Coupling => {
+                let t = table::<abi::CouplingVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "coupling table");
+                foreign::required(name, "coupling table", "pair", t.pair)?;
+            }
+            PluginKind::Solver => {
+                let t = table::<abi::SolverVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "solver table");
+                foreign::required(name, "solver table", "info", t.info)?;
+                foreign::required(name, "solver table", "step", t.step)?;
+            }
+            PluginKind::Grid => {
+                let t = table::<abi::GridVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "grid table");
+                foreign::required(name, "grid table", "times", t.times)?;
+            }
+            PluginKind::Dataset => {
+                let t = table::<abi::DatasetVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "dataset table");
+                foreign::required(name, "dataset table", "dim", t.dim)?;
+                foreign::required(name, "dataset table", "sample", t.sample)?;
+            }
+            PluginKind::Metric => {
+                let t = table::<abi::MetricVtable>(self.vtable, name)?;
+                lifecycle!(t, name, "metric table");
+                foreign::required(name, "metric table", "evaluate", t.evaluate)?;
+            }
+            _ => return Err(format!("`{name}`: plugins of kind {} cannot be loaded", self.info.kind.name())),
+        }
+        Ok(())
+    }
+
+    /// Add the plugin to `registry` with a factory over its (checked) table.
+    fn register(self, registry: &mut Registry, origin: Origin) -> Result<(), RegistryError> {
+        let info = self.info.clone();
+        let name = info.name.to_string();
+        // Checked in `check`: the tables are there and complete.
+        let vtable = self.vtable as usize;
+        match info.kind {
+            PluginKind::Schedule => {
+                let t: &'static abi::ScheduleVtable = unsafe { &*(vtable as *const abi::ScheduleVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn Schedule>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    Ok(Box::new(foreign::ForeignSchedule { instance, coefficients: t.coefficients.unwrap() }))
+                };
+                registry.add::<dyn Schedule>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            PluginKind::Coupling => {
+                let t: &'static abi::CouplingVtable = unsafe { &*(vtable as *const abi::CouplingVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn Coupling>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    Ok(Box::new(foreign::ForeignCoupling { instance, pair: t.pair.unwrap() }))
+                };
+                registry.add::<dyn Coupling>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            PluginKind::Solver => {
+                let t: &'static abi::SolverVtable = unsafe { &*(vtable as *const abi::SolverVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn Solver>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    let mut raw = abi::SolverInfo::default();
+                    foreign::call(&name, |err| unsafe { t.info.unwrap()(instance.ptr(), &mut raw, err) })?;
+                    let kind = convert::solver_kind_from_abi(&raw)
+                        .ok_or_else(|| foreign::invalid(&name, format!("its info gives the unknown solver kind {}", raw.kind)))?;
+                    let step = t.step.unwrap();
+                    Ok(Box::new(foreign::ForeignSolver { instance, vtable: t, step, kind, evals_per_step: raw.evals_per_step }))
+                };
+                registry.add::<dyn Solver>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            PluginKind::Grid => {
+                let t: &'static abi::GridVtable = unsafe { &*(vtable as *const abi::GridVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn TimeGrid>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    Ok(Box::new(foreign::ForeignGrid { instance, times: t.times.unwrap() }))
+                };
+                registry.add::<dyn TimeGrid>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            PluginKind::Dataset => {
+                let t: &'static abi::DatasetVtable = unsafe { &*(vtable as *const abi::DatasetVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn Dataset>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    Ok(Box::new(foreign::ForeignDataset::new(instance, t, t.sample.unwrap())?))
+                };
+                registry.add::<dyn Dataset>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            PluginKind::Metric => {
+                let t: &'static abi::MetricVtable = unsafe { &*(vtable as *const abi::MetricVtable) };
+                let make = move |p: &Params| -> Result<Box<dyn Metric>, PluginError> {
+                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    let mut input = abi::METRIC_POINTS;
+                    if let Some(f) = t.input {
+                        foreign::call(&name, |err| unsafe { f(instance.ptr(), &mut input, err) })?;
+                    }
+                    let input = convert::metric_input_from_abi(input)
+                        .ok_or_else(|| foreign::invalid(&name, format!("it takes the unknown input {input}")))?;
+                    Ok(Box::new(foreign::ForeignMetric { instance, vtable: t, input }))
+                };
+                registry.add::<dyn Metric>(Registered::new(self.info, origin, Arc::new(make)))
+            }
+            _ => unreachable!("refused by `check`"),
+        }
+    }
+}
