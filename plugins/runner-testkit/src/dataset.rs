@@ -35,7 +35,7 @@ pub fn check_dataset(dataset: &dyn Dataset) -> Result<(), String> {
         if (total - 1.0).abs() > 1e-9 {
             return Err(format!("the mixture's weights sum to {total}"));
         }
-        if m.components.iter().any(|c| !(c.std > 0.0) || !(c.weight >= 0.0)) {
+        if !m.components.iter().all(|c| c.std > 0.0 && c.weight >= 0.0) {
             return Err("a mixture component has a negative weight or a deviation that is not positive".into());
         }
     }

@@ -12,7 +12,7 @@ fn invalid(message: String) -> PluginError {
 
 /// The mean row of `points` (`dim` columns), in f64.
 fn mean(points: &[f32], dim: usize, what: &str) -> Result<Vec<f64>, PluginError> {
-    if points.is_empty() || points.len() % dim != 0 {
+    if points.is_empty() || !points.len().is_multiple_of(dim) {
         return Err(invalid(format!(
             "the {what} hold {} values, not a positive number of rows of {dim}",
             points.len()
