@@ -9,10 +9,14 @@
 
 use std::borrow::Cow;
 
+/// The C ABI this SDK exports plugins through (the `runner-abi` crate).
+pub use runner_abi as abi;
+
 pub mod coupling;
 pub mod dataset;
 pub mod dynamics;
 pub mod error;
+pub mod export;
 pub mod grid;
 pub mod metric;
 pub mod params;
