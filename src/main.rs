@@ -3,13 +3,16 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use runner::bench;
 use runner::config::Layers;
 use runner::script::{self, Session};
+use runner::plugins::{self, Origin, Registry, PLUGIN_PATH_VAR};
 use runner::sdk::PluginKind;
+use runner::solvers;
 
 /// Tensors of a few hundred kilobytes are allocated and freed at every operation. glibc's
 /// malloc serves blocks that size with fresh `mmap`s, so every operation paid page faults and
@@ -20,7 +23,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "runner", version, about = "Experiments that compare diffusion models against flow matching")]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,6 +30,10 @@ struct Cli {
     script: Option<PathBuf>,
     #[command(flatten)]
     overrides: Overrides,
+    /// Load a plugin: a dynamic library built against the plugin SDK, or a rhai schedule
+    /// (repeatable; with `plugins.load` and the directories in RUNNER_PLUGIN_PATH).
+    #[arg(long = "plugin", value_name = "PATH", global = true)]
+    plugins: Vec<PathBuf>,
 }
 
 #[derive(clap::Args, Clone, Default)]
@@ -42,7 +48,7 @@ struct Overrides {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List every registered plugin by kind, with its parameters and defaults.
+    /// List every registered plugin by kind, with its origin, parameters and defaults.
     Plugins,
     /// Print the resolved config with the source of every key; with a script, the config of
     /// each trial the script would run (nothing is trained or written).
@@ -96,15 +102,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let plugins = cli.plugins;
     match (cli.command, cli.script) {
         (Some(Command::Plugins), _) => {
-            print!("{}", plugins_listing());
+            let layers = layers(&Overrides::default())?;
+            let registry = registry(&plugins, &layers)?;
+            print!("{}", plugins_listing(&registry));
             Ok(())
         }
         (Some(Command::Config { script, overrides }), _) => {
             let layers = layers(&overrides)?;
+            let registry = registry(&plugins, &layers)?;
             match script {
-                Some(path) => script::run(Session { script: path, layers, dry_run: true })?,
+                Some(path) => script::run(Session { script: path, layers, registry, dry_run: true })?,
                 None => print!("{}", layers.resolve(&[])?.describe()),
             }
             Ok(())
@@ -112,7 +122,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         (Some(Command::Bench(args)), _) => bench(args),
         (None, Some(path)) => {
             let layers = layers(&cli.overrides)?;
-            script::run(Session { script: path, layers, dry_run: false })?;
+            let registry = registry(&plugins, &layers)?;
+            script::run(Session { script: path, layers, registry, dry_run: false })?;
             Ok(())
         }
         (None, None) => anyhow::bail!("nothing to do: give a script to run, or a command (see --help)"),
@@ -154,16 +165,37 @@ fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-fn plugins_listing() -> String {
+/// The built-ins and every plugin named by `--plugin`, RUNNER_PLUGIN_PATH and `plugins.load`
+/// (in the config layers known before a script runs), loaded before any work.
+fn registry(cli_plugins: &[PathBuf], layers: &Layers) -> anyhow::Result<Arc<Registry>> {
+    let mut files = cli_plugins.to_vec();
+    if let Ok(dirs) = std::env::var(PLUGIN_PATH_VAR) {
+        files.extend(plugins::files_in_plugin_path(&dirs).with_context(|| format!("in {PLUGIN_PATH_VAR}={dirs}"))?);
+    }
+    files.extend(layers.resolve(&[])?.config.plugins.load.iter().map(PathBuf::from));
+    Ok(Arc::new(Registry::with_plugins(&files)?))
+}
+
+fn plugins_listing(registry: &Registry) -> String {
     let mut out = String::new();
-    let plugins = runner::registry::all();
+    let plugins = registry.plugins();
+    let param = |out: &mut String, spec: &runner::sdk::ParamSpec| {
+        let default = spec.default.value().to_string();
+        out.push_str(&format!("      {} = {:<10} {}\n", spec.name, default, spec.help));
+    };
     for kind in PluginKind::ALL {
         out.push_str(&format!("{}s:\n", kind.name()));
-        for p in plugins.iter().filter(|p| p.kind == kind) {
-            out.push_str(&format!("  {:<16} {}\n", p.name, p.summary));
-            for spec in p.params {
-                let default = spec.default.value().to_string();
-                out.push_str(&format!("      {} = {:<10} {}\n", spec.name, default, spec.help));
+        for (p, origin) in plugins.iter().filter(|(p, _)| p.kind == kind) {
+            let from = if **origin == Origin::BuiltIn { String::new() } else { format!("  [{origin}]") };
+            out.push_str(&format!("  {:<16} {}{from}\n", p.name, p.summary));
+            for spec in p.params.iter() {
+                param(&mut out, spec);
+            }
+        }
+        if kind == PluginKind::Solver {
+            out.push_str("  (adaptive solvers also take the step-size controller's keys:)\n");
+            for spec in solvers::controller::PARAMS {
+                param(&mut out, spec);
             }
         }
     }

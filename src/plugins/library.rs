@@ -13,7 +13,9 @@ use runner_abi as abi;
 use runner_sdk::{Coupling, Dataset, Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Schedule, Solver, TimeGrid};
 use thiserror::Error;
 
-use super::foreign::{self, convert, Instance};
+use runner_sdk::export::convert;
+
+use super::foreign::{self, Instance};
 use super::registry::{Origin, Registered, Registry, RegistryError};
 
 #[derive(Debug, Error)]
@@ -132,29 +134,13 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
             return Err(bad(format!("plugin {i}'s record is {} bytes, smaller than ABI 1.0's", p.size)));
         }
         let plugin_name = text(p.name, &format!("plugin {i}'s name"))?;
-        let kind = match p.kind {
-            abi::KIND_SCHEDULE => PluginKind::Schedule,
-            abi::KIND_COUPLING => PluginKind::Coupling,
-            abi::KIND_SOLVER => PluginKind::Solver,
-            abi::KIND_GRID => PluginKind::Grid,
-            abi::KIND_DATASET => PluginKind::Dataset,
-            abi::KIND_METRIC => PluginKind::Metric,
-            other => return Err(bad(format!("plugin `{plugin_name}` has the unknown kind {other}"))),
-        };
+        let kind = convert::kind_from_abi(p.kind).map_err(|e| bad(format!("plugin `{plugin_name}`: {e}")))?;
         let raw_params = if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
-        let mut params = Vec::with_capacity(raw_params.len());
-        for q in raw_params {
-            let param = text(q.name, &format!("a parameter name of `{plugin_name}`"))?;
-            let help = text(q.help, &format!("the help of `{plugin_name}.{param}`"))?;
-            let default = match q.kind {
-                abi::PARAM_FLOAT => runner_sdk::ParamDefault::Float(q.float),
-                abi::PARAM_INT => runner_sdk::ParamDefault::Int(q.int),
-                abi::PARAM_BOOL => runner_sdk::ParamDefault::Bool(q.boolean != 0),
-                abi::PARAM_STR => runner_sdk::ParamDefault::Str(text(q.string, &format!("the default of `{plugin_name}.{param}`"))?.into()),
-                other => return Err(bad(format!("parameter `{plugin_name}.{param}` has the unknown type {other}"))),
-            };
-            params.push(ParamSpec { name: param.into(), default, help: help.into() });
-        }
+        let params = raw_params
+            .iter()
+            .map(|q| unsafe { convert::param_spec_from_abi(q) })
+            .collect::<Result<Vec<ParamSpec>, _>>()
+            .map_err(|e| bad(format!("a parameter of `{plugin_name}`: {e}")))?;
         if p.vtable.is_null() {
             return Err(bad(format!("plugin `{plugin_name}` has no function table")));
         }
@@ -259,8 +245,7 @@ impl Plugin {
                     let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
                     let mut raw = abi::SolverInfo::default();
                     foreign::call(&name, |err| unsafe { t.info.unwrap()(instance.ptr(), &mut raw, err) })?;
-                    let kind = convert::solver_kind_from_abi(&raw)
-                        .ok_or_else(|| foreign::invalid(&name, format!("its info gives the unknown solver kind {}", raw.kind)))?;
+                    let kind = convert::solver_kind_from_abi(&raw).map_err(|e| foreign::invalid(&name, e.to_string()))?;
                     let step = t.step.unwrap();
                     Ok(Box::new(foreign::ForeignSolver { instance, vtable: t, step, kind, evals_per_step: raw.evals_per_step }))
                 };
@@ -290,8 +275,7 @@ impl Plugin {
                     if let Some(f) = t.input {
                         foreign::call(&name, |err| unsafe { f(instance.ptr(), &mut input, err) })?;
                     }
-                    let input = convert::metric_input_from_abi(input)
-                        .ok_or_else(|| foreign::invalid(&name, format!("it takes the unknown input {input}")))?;
+                    let input = convert::metric_input_from_abi(input).map_err(|e| foreign::invalid(&name, e.to_string()))?;
                     Ok(Box::new(foreign::ForeignMetric { instance, vtable: t, input }))
                 };
                 registry.add::<dyn Metric>(Registered::new(self.info, origin, Arc::new(make)))

@@ -95,6 +95,8 @@ macro_rules! pluggable {
         #[derive(Clone, Default)]
         pub struct Registry {
             $($field: Vec<Registered<dyn $trait>>,)*
+            /// The plugin files loaded so far (canonical paths).
+            pub(super) loaded: Vec<PathBuf>,
         }
 
         $(impl Pluggable for dyn $trait {

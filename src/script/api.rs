@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
@@ -52,6 +53,12 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     // own knobs that are not config keys, such as how many seeds a table runs.
     engine.register_fn("env", |name: &str| -> Dynamic { std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from) });
     engine.register_fn("grid", |ctx: NativeCallContext, axes: Map| -> Result<Array> { grid(&ctx, axes) });
+    let s = state.clone();
+    engine.register_fn("load_plugin", move |ctx: NativeCallContext, path: &str| -> Result<()> {
+        let mut st = s.borrow_mut();
+        let file = st.resolve_path(path);
+        Arc::make_mut(&mut st.registry).load(&file).map_err(|e| fail(&ctx, e))
+    });
     let s = state.clone();
     engine.register_fn("plugin_names", move |ctx: NativeCallContext, kind: &str| -> Result<Array> {
         plugin_names(&ctx, &s.borrow().registry, kind)
@@ -181,6 +188,15 @@ fn new_trial(ctx: &NativeCallContext, state: &Rc<RefCell<State>>, sw: &SweepHand
         maps.push((st.location(ctx.call_position()), map_to_dict(&map).map_err(|e| fail(ctx, e))?));
     }
     let resolved = st.layers.resolve(&maps).map_err(|e| fail(ctx, e))?;
+    drop(st);
+    // A config layer the script added may name plugins the start-up registry did not load.
+    if !resolved.config.plugins.load.is_empty() {
+        let mut st = state.borrow_mut();
+        for file in &resolved.config.plugins.load {
+            Arc::make_mut(&mut st.registry).load(std::path::Path::new(file)).map_err(|e| fail(ctx, e))?;
+        }
+    }
+    let st = state.borrow();
     let config = to_dynamic(&resolved.config);
     match &sw.sweep {
         None => {

@@ -7,6 +7,7 @@
 //! | `load_config(path)` | add a TOML layer (path relative to the script) |
 //! | `env(name)` | an environment variable's value, or `()` where it is unset |
 //! | `grid(map)` | the cartesian product of the map's array values, as an array of maps |
+//! | `load_plugin(path)` | load a plugin library or rhai schedule (path relative to the script) |
 //! | `plugin_names(kind)` | the registered plugins of a kind (`"solver"`, `"grid"`, …) |
 //! | `solver_accepts(solver, nfe)` | whether the solver can spend exactly `nfe` evaluations |
 //! | `is_deterministic(solver)` | whether the solver's samples have a `solver_error` |

@@ -3,7 +3,9 @@ use std::ffi::c_void;
 use runner_abi as abi;
 use runner_sdk::{PluginError, Schedule, TimeGrid};
 
-use super::{call, convert, Instance};
+use runner_sdk::export::convert;
+
+use super::{call, Instance};
 
 type TimesFn = unsafe extern "C" fn(*const c_void, usize, f64, f64, *const abi::ScheduleRef, *mut f64, *mut abi::ErrorBuf) -> abi::Status;
 
@@ -30,7 +32,7 @@ impl TimeGrid for ForeignGrid {
 unsafe extern "C" fn host_coefficients(host: *const c_void, t: f64, out: *mut abi::Coefficients) {
     let schedule = unsafe { *(host as *const &dyn Schedule) };
     let c = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schedule.coefficients(t)));
-    let c = c.map(|c| convert::coefficients_to_abi(&c)).unwrap_or(abi::Coefficients {
+    let c = c.map(|c| convert::coefficients_to_abi(c)).unwrap_or(abi::Coefficients {
         alpha: f64::NAN,
         sigma: f64::NAN,
         gamma: f64::NAN,

@@ -6,7 +6,6 @@
 //! requires its traits to be `Send + Sync`, and a plugin written in C promises the same by
 //! being loaded.
 
-pub mod convert;
 mod coupling;
 mod dataset;
 mod grid;
@@ -64,7 +63,7 @@ impl Instance {
         // The strings the parameter array points into live until the call returns.
         let values: Vec<(String, ParamValue)> =
             info.params.iter().filter_map(|spec| params.iter().find(|(k, _)| *k == spec.name).map(|(k, v)| (k.to_string(), v.clone()))).collect();
-        let array: Vec<abi::Param> = values.iter().map(|(name, value)| to_abi_param(name, value)).collect();
+        let array: Vec<abi::Param> = values.iter().map(|(name, value)| runner_sdk::export::convert::param_to_abi(name, value)).collect();
         let mut ptr: *mut c_void = std::ptr::null_mut();
         call(&info.name, |err| unsafe { create(array.as_ptr(), array.len(), &mut ptr, err) })?;
         if ptr.is_null() {
@@ -72,26 +71,6 @@ impl Instance {
         }
         Ok(Instance { ptr, destroy, name: info.name.to_string() })
     }
-}
-
-fn to_abi_param(name: &str, value: &ParamValue) -> abi::Param {
-    let text = |s: &str| abi::Str { ptr: s.as_ptr(), len: s.len() };
-    let mut p = abi::Param {
-        name: text(name),
-        help: abi::Str::EMPTY,
-        kind: 0,
-        boolean: 0,
-        float: 0.0,
-        int: 0,
-        string: abi::Str::EMPTY,
-    };
-    match value {
-        ParamValue::Float(v) => (p.kind, p.float) = (abi::PARAM_FLOAT, *v),
-        ParamValue::Int(v) => (p.kind, p.int) = (abi::PARAM_INT, *v),
-        ParamValue::Bool(v) => (p.kind, p.boolean) = (abi::PARAM_BOOL, u32::from(*v)),
-        ParamValue::Str(v) => (p.kind, p.string) = (abi::PARAM_STR, text(v)),
-    }
-    p
 }
 
 /// Call a library function with an error buffer and turn its status into a result.

@@ -1,7 +1,9 @@
 use runner_abi as abi;
 use runner_sdk::{Coefficients, Schedule};
 
-use super::{call, convert, Instance};
+use runner_sdk::export::convert;
+
+use super::{call, Instance};
 
 type CoefficientsFn = unsafe extern "C" fn(*const std::ffi::c_void, *const f64, usize, *mut abi::Coefficients, *mut abi::ErrorBuf) -> abi::Status;
 
@@ -18,7 +20,7 @@ impl Schedule for ForeignSchedule {
         let mut out = abi::Coefficients::default();
         let result = call(&self.instance.name, |err| unsafe { (self.coefficients)(self.instance.ptr(), &t, 1, &mut out, err) });
         match result {
-            Ok(()) => convert::coefficients_from_abi(&out),
+            Ok(()) => convert::coefficients_from_abi(out),
             Err(e) => {
                 tracing::error!("schedule at t = {t}: {e}");
                 let nan = f64::NAN;

@@ -10,7 +10,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use runner_abi as abi;
 use runner_sdk::{Dynamics, Handle, PluginError, Solver, SolverKind, StepContext};
 
-use super::{call, convert, Instance};
+use runner_sdk::export::convert;
+
+use super::{call, Instance};
 
 type StepFn = unsafe extern "C" fn(
     *const c_void,
@@ -154,11 +156,11 @@ fn guarded(host: *mut c_void, f: impl FnOnce(&mut Host<'_>) -> abi::Status) -> a
 
 unsafe extern "C" fn host_predict(host: *mut c_void, x: u64, t: f64, target: u32, out: *mut u64) -> abi::Status {
     guarded(host, |h| match convert::target_from_abi(target) {
-        Some(target) => {
+        Ok(target) => {
             let r = h.f.predict(Handle(x), t, target);
             h.made(r, out)
         }
-        None => h.failed(PluginError::Dynamics(format!("the step asked for an unknown target {target}"))),
+        Err(e) => h.failed(e),
     })
 }
 
@@ -200,7 +202,7 @@ unsafe extern "C" fn host_is_finite(host: *mut c_void, x: u64, out: *mut u32) ->
 
 unsafe extern "C" fn host_coefficients(host: *mut c_void, t: f64, out: *mut abi::Coefficients) {
     let c = guarded(host, |h| {
-        let c = convert::coefficients_to_abi(&h.f.coefficients(t));
+        let c = convert::coefficients_to_abi(h.f.coefficients(t));
         unsafe { out.write(c) };
         abi::STATUS_OK
     });
@@ -245,7 +247,7 @@ unsafe extern "C" fn ctx_history(host: *mut c_void, out: *mut *const abi::Rememb
 
 unsafe extern "C" fn ctx_remember(host: *mut c_void, t: f64, target: u32, value: u64) {
     with_memory(host, |m| {
-        if let Some(target) = convert::target_from_abi(target) {
+        if let Ok(target) = convert::target_from_abi(target) {
             m.ctx.remember(t, target, Handle(value));
         }
     });
