@@ -4,9 +4,7 @@
 //! finite-sample floor on 100,000 points. New solvers are covered with no new test code.
 
 use runner::config::Layers;
-use runner::registry;
-use runner::sdk::{PluginKind, SolverKind};
-use runner::solvers::REGISTRY;
+use runner::sdk::SolverKind;
 use runner::sweep::{self, Evaluation, Trial};
 
 /// The two standard paths: the straight one first; the diffusion one for solvers that need
@@ -23,7 +21,7 @@ fn oracle_trial(dir: &std::path::Path, schedule: &str, size: usize, metric: &str
         format!("eval.metrics=[{metric:?}]"),
     ];
     layers.set_args(&sets).unwrap();
-    let mut trial = Trial::create(dir, layers.resolve(&[]).unwrap()).unwrap();
+    let mut trial = Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry()).unwrap();
     trial.train().unwrap();
     trial
 }
@@ -32,9 +30,9 @@ fn oracle_trial(dir: &std::path::Path, schedule: &str, size: usize, metric: &str
 fn every_solver_is_accurate_at_its_default_nfe_on_the_oracle() {
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    for entry in REGISTRY {
-        let name = entry.info.name;
-        let solver = registry::build(REGISTRY, PluginKind::Solver, name, &Default::default()).unwrap();
+    for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
+        let name = entry.info.name.as_ref();
+        let solver = crate::common::build::<dyn runner::sdk::Solver>(name, &Default::default()).unwrap();
         let stochastic = solver.kind() == SolverKind::Stochastic;
         let (size, metric) = if stochastic { (100_000, "w1") } else { (2000, "w2") };
         let request = Evaluation { solver: name.to_string(), params: Default::default(), nfe: solver.default_nfe() };
@@ -42,7 +40,7 @@ fn every_solver_is_accurate_at_its_default_nfe_on_the_oracle() {
         for schedule in PATHS {
             let mut trial = oracle_trial(dir.path(), schedule, size, metric);
             if let Ok(row) = trial.evaluate(&request) {
-                let floor = stochastic.then(|| sweep::reference(&trial.resolved).unwrap().metric("w1").unwrap());
+                let floor = stochastic.then(|| sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w1").unwrap());
                 outcome = Some((schedule, row, floor));
                 break;
             }

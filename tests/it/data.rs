@@ -6,15 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use runner::data::REGISTRY;
-use runner::registry::{build, RegistryError};
+use runner::registry::RegistryError;
 use runner::sdk::{Dataset, ParamValue, PluginKind};
 
 const N: usize = 100_000;
 
 fn dataset(name: &str, params: &[(&str, ParamValue)]) -> Box<dyn Dataset> {
     let given: BTreeMap<String, ParamValue> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    build(REGISTRY, PluginKind::Dataset, name, &given).unwrap_or_else(|e| panic!("{name}: {e}"))
+    crate::common::build::<dyn runner::sdk::Dataset>(name, &given).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn default(name: &str) -> Box<dyn Dataset> {
@@ -61,16 +60,16 @@ fn assert_close(what: &str, observed: f64, expected: f64, se: f64) {
 
 #[test]
 fn the_registry_holds_the_seven_builtins() {
-    let names: Vec<&str> = REGISTRY.iter().map(|e| e.info.name).collect();
+    let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Dataset>().iter().map(|e| e.info.name.as_ref()).collect();
     assert_eq!(names, ["gaussian", "gmm1d", "gmm", "moons", "8gaussians", "scurve", "checkerboard"]);
-    assert!(REGISTRY.iter().all(|e| e.info.kind == PluginKind::Dataset));
+    assert!(crate::common::entries::<dyn runner::sdk::Dataset>().iter().all(|e| e.info.kind == PluginKind::Dataset));
 }
 
 #[test]
 fn every_dataset_has_the_declared_shape_and_is_reproducible_per_seed() {
-    for entry in REGISTRY {
-        let d = default(entry.info.name);
-        let name = entry.info.name;
+    for entry in crate::common::entries::<dyn runner::sdk::Dataset>() {
+        let d = default(entry.info.name.as_ref());
+        let name = entry.info.name.as_ref();
         for n in [0, 1, 2, 3, 1001] {
             let a = d.sample(n, 7);
             assert_eq!(a.len(), n * d.dim(), "{name}: {n} points");
@@ -85,13 +84,13 @@ fn every_dataset_has_the_declared_shape_and_is_reproducible_per_seed() {
 fn different_seeds_give_uncorrelated_draws() {
     let n = 20_000;
     let bound = 5.0 / (n as f64).sqrt();
-    for entry in REGISTRY {
-        let d = default(entry.info.name);
+    for entry in crate::common::entries::<dyn runner::sdk::Dataset>() {
+        let d = default(entry.info.name.as_ref());
         for (s1, s2) in [(0, 1), (1, 2), (41, 42)] {
             let (a, b) = (d.sample(n, s1), d.sample(n, s2));
             for c in 0..d.dim() {
                 let r = correlation(&column(&a, d.dim(), c), &column(&b, d.dim(), c));
-                assert!(r.abs() < bound, "{}: seeds {s1}, {s2}, column {c}: correlation {r}", entry.info.name);
+                assert!(r.abs() < bound, "{}: seeds {s1}, {s2}, column {c}: correlation {r}", entry.info.name.as_ref());
             }
         }
     }
@@ -110,15 +109,15 @@ fn datasets_with_the_same_seed_use_different_streams() {
 
 #[test]
 fn bad_parameters_are_refused_by_name() {
-    let err = build(REGISTRY, PluginKind::Dataset, "moons", &BTreeMap::from([("noise".to_string(), ParamValue::Float(-0.1))]))
+    let err = crate::common::build::<dyn runner::sdk::Dataset>("moons", &BTreeMap::from([("noise".to_string(), ParamValue::Float(-0.1))]))
         .err()
         .expect("negative noise accepted");
     assert!(matches!(err, RegistryError::Plugin(_)) && err.to_string().contains("noise"), "{err}");
-    let err = build(REGISTRY, PluginKind::Dataset, "gaussian", &BTreeMap::from([("dim".to_string(), ParamValue::Int(0))]))
+    let err = crate::common::build::<dyn runner::sdk::Dataset>("gaussian", &BTreeMap::from([("dim".to_string(), ParamValue::Int(0))]))
         .err()
         .expect("dim 0 accepted");
     assert!(err.to_string().contains("dim"), "{err}");
-    let err = build(REGISTRY, PluginKind::Dataset, "spiral", &BTreeMap::new()).err().expect("unknown name accepted");
+    let err = crate::common::build::<dyn runner::sdk::Dataset>("spiral", &BTreeMap::new()).err().expect("unknown name accepted");
     assert!(err.to_string().contains("8gaussians"), "{err}");
 }
 
@@ -436,7 +435,7 @@ fn gmm_refuses_malformed_parameters_naming_them() {
         (vec![("means", text("0; 1")), ("weights", text("1, 0"))], vec!["weights", "component 2", "positive"]),
     ] {
         let given: BTreeMap<String, ParamValue> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        let err = build(REGISTRY, PluginKind::Dataset, "gmm", &given).err().expect("refused").to_string();
+        let err = crate::common::build::<dyn runner::sdk::Dataset>("gmm", &given).err().expect("refused").to_string();
         assert!(words.iter().all(|w| err.contains(w)), "{err} should name {words:?}");
     }
 }

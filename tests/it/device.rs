@@ -9,7 +9,7 @@ fn create(dir: &std::path::Path, device: &str) -> Result<Trial, runner::sweep::T
     let mut layers = Layers::new();
     let sets = [format!("device={device:?}"), "train.steps=20".into(), "train.log_every=10".into(), "eval.size=100".into()];
     layers.set_args(&sets).unwrap();
-    Trial::create(dir, layers.resolve(&[]).unwrap())
+    Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry())
 }
 
 #[cfg(not(feature = "tch"))]

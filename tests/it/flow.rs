@@ -19,14 +19,12 @@ use runner::metrics::flow::network::NetworkField;
 use runner::metrics::flow::oracle::OracleField;
 use runner::metrics::flow::{integrate_path, log_density, Divergence, Field, LikelihoodSpec, LogDensities, Path};
 use runner::models::{Mlp, Oracle};
-use runner::registry::build;
 use runner::sampling::SampleSpec;
-use runner::sdk::{Component, Metric, Mixture, PathIntegrals, PluginKind, Schedule, Target};
+use runner::sdk::{Component, Metric, Mixture, PathIntegrals, Schedule, Target};
 use runner::sweep::{self, Evaluation, Trial};
-use runner::{metrics, schedules};
 
 fn schedule(name: &str) -> Arc<dyn Schedule> {
-    Arc::from(build(schedules::REGISTRY, PluginKind::Schedule, name, &BTreeMap::new()).unwrap())
+    Arc::from(crate::common::build::<dyn runner::sdk::Schedule>(name, &BTreeMap::new()).unwrap())
 }
 
 fn standard_normal(dim: usize) -> Mixture {
@@ -77,7 +75,7 @@ fn draw(mixture: &Mixture, n: usize, seed: u64) -> Vec<f32> {
 }
 
 fn spec<'a>(solver: &'a str, nfe: usize, no_params: &'a BTreeMap<String, runner::sdk::ParamValue>) -> SampleSpec<'a> {
-    SampleSpec { solver, solver_params: no_params, nfe, grid: "uniform", span: (0.0, 1.0) }
+    SampleSpec { registry: crate::common::registry_ref(), solver, solver_params: no_params, nfe, grid: "uniform", span: (0.0, 1.0) }
 }
 
 fn densities(mixture: &Mixture, points: &[f32], divergence: Divergence, solver: &str, nfe: usize) -> LogDensities {
@@ -228,7 +226,7 @@ fn path(mixture: &Mixture, x0: Vec<f32>, solver: &str, nfe: usize) -> Path {
 }
 
 fn metric(name: &str) -> Box<dyn Metric> {
-    build(metrics::REGISTRY, PluginKind::Metric, name, &BTreeMap::new()).unwrap()
+    crate::common::build::<dyn runner::sdk::Metric>(name, &BTreeMap::new()).unwrap()
 }
 
 #[test]
@@ -340,7 +338,7 @@ fn diffusion_samplers_cannot_carry_the_augmented_state() {
 fn trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
     let mut layers = Layers::new();
     layers.set_args(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    Trial::create(dir, layers.resolve(&[]).unwrap()).unwrap()
+    Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry()).unwrap()
 }
 
 #[test]
@@ -404,7 +402,7 @@ fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
     for name in ["w2", "nll", "bpd", "path-energy", "npe", "straightness"] {
         assert!(header.split(',').any(|c| c == name), "summary.csv lacks {name}: {header}");
     }
-    let floor = sweep::reference(&t.resolved).unwrap();
+    let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap();
     assert!(floor.metric("w2").is_some() && floor.metric("nll").is_none(), "{:?}", floor.metrics);
 }
 

@@ -4,18 +4,15 @@
 use std::collections::BTreeMap;
 
 use runner::grids::logsnr_uniform::log_snr;
-use runner::grids::REGISTRY;
-use runner::registry::build;
-use runner::schedules;
-use runner::sdk::{ParamValue, PluginKind, Schedule, TimeGrid};
+use runner::sdk::{ParamValue, Schedule, TimeGrid};
 
 fn grid(name: &str, params: &[(&str, ParamValue)]) -> Box<dyn TimeGrid> {
     let given: BTreeMap<String, ParamValue> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-    build(REGISTRY, PluginKind::Grid, name, &given).unwrap()
+    crate::common::build::<dyn runner::sdk::TimeGrid>(name, &given).unwrap()
 }
 
 fn schedule(name: &str) -> Box<dyn Schedule> {
-    build(schedules::REGISTRY, PluginKind::Schedule, name, &BTreeMap::new()).unwrap()
+    crate::common::build::<dyn runner::sdk::Schedule>(name, &BTreeMap::new()).unwrap()
 }
 
 /// `explicit` needs its list; every other grid is built with its defaults.
@@ -44,9 +41,9 @@ const SCHEDULES: [&str; 4] = ["cond-ot", "vp", "ddpm-linear", "cosine"];
 
 #[test]
 fn every_grid_gives_steps_plus_one_strictly_increasing_times_with_exact_ends() {
-    assert!(REGISTRY.len() >= 5);
-    for entry in REGISTRY {
-        let name = entry.info.name;
+    assert!(crate::common::entries::<dyn runner::sdk::TimeGrid>().len() >= 5);
+    for entry in crate::common::entries::<dyn runner::sdk::TimeGrid>() {
+        let name = entry.info.name.as_ref();
         for path in SCHEDULES {
             let s = schedule(path);
             for (t_start, t_end) in [(0.0, 1.0), (0.0, 0.999), (1e-3, 1.0)] {
@@ -67,8 +64,8 @@ fn every_grid_gives_steps_plus_one_strictly_increasing_times_with_exact_ends() {
 #[test]
 fn every_grid_refuses_empty_and_backwards_spans() {
     let s = schedule("cond-ot");
-    for entry in REGISTRY {
-        let name = entry.info.name;
+    for entry in crate::common::entries::<dyn runner::sdk::TimeGrid>() {
+        let name = entry.info.name.as_ref();
         let g = grid_for(name, 4, 0.0, 1.0);
         assert!(g.times(0, 0.0, 1.0, s.as_ref()).is_err(), "{name}");
         assert!(g.times(4, 0.9, 0.1, s.as_ref()).is_err(), "{name}");
@@ -142,7 +139,7 @@ fn explicit_grids_check_their_list_against_the_request() {
     assert!(err.contains("0.9"), "{err}");
     for bad in ["", "0, 0.5, 0.5, 1", "0, x, 1", "-0.5, 1"] {
         let given = BTreeMap::from([("times".to_string(), ParamValue::Str(bad.into()))]);
-        let err = build(REGISTRY, PluginKind::Grid, "explicit", &given).err().expect(bad).to_string();
+        let err = crate::common::build::<dyn runner::sdk::TimeGrid>("explicit", &given).err().expect(bad).to_string();
         assert!(err.contains("times"), "{bad}: {err}");
     }
 }

@@ -3,6 +3,7 @@
 mod activation;
 mod bench;
 mod cli;
+mod common;
 mod config;
 mod conformance;
 mod couplings;

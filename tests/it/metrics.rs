@@ -14,16 +14,14 @@ use runner::metrics::mmd::{kernel, mmd2, BANDWIDTHS};
 use runner::metrics::sliced::{directions, sliced_w2};
 use runner::metrics::sorted::wasserstein_1d;
 use runner::metrics::wasserstein::{by_assignment, cost_matrix, exact, Order};
-use runner::metrics::REGISTRY;
-use runner::registry::build;
 use runner::sdk::{Dataset, Metric, ParamValue, PluginKind};
 
 fn metric(name: &str) -> Box<dyn Metric> {
-    build(REGISTRY, PluginKind::Metric, name, &BTreeMap::new()).unwrap()
+    crate::common::build::<dyn runner::sdk::Metric>(name, &BTreeMap::new()).unwrap()
 }
 
 fn dataset(name: &str) -> Box<dyn Dataset> {
-    build(runner::data::REGISTRY, PluginKind::Dataset, name, &BTreeMap::new()).unwrap()
+    crate::common::build::<dyn runner::sdk::Dataset>(name, &BTreeMap::new()).unwrap()
 }
 
 fn normal_points(rng: &mut StdRng, n: usize, dim: usize) -> Vec<f32> {
@@ -304,10 +302,7 @@ fn wasserstein_metrics_refuse_unequal_and_oversized_sets() {
         let err = m.evaluate(&[0.0; 3], &[0.0; 3], 2).unwrap_err().to_string();
         assert!(err.contains("3 values"), "{err}");
     }
-    let raised = build(
-        REGISTRY,
-        PluginKind::Metric,
-        "w2",
+    let raised = crate::common::build::<dyn runner::sdk::Metric>("w2",
         &BTreeMap::from([("max_points".to_string(), ParamValue::Int(30_000))]),
     )
     .unwrap();
@@ -352,10 +347,10 @@ fn mmd_is_zero_on_identical_sets_symmetric_and_grows_with_a_shift() {
 
 #[test]
 fn the_registry_holds_w2_w1_sliced_w2_mmd_and_energy() {
-    let names: Vec<&str> = REGISTRY.iter().map(|e| e.info.name).collect();
+    let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Metric>().iter().map(|e| e.info.name.as_ref()).collect();
     // The flow metrics follow (tests/it/flow.rs).
     assert_eq!(names[..5], ["w2", "w1", "sliced-w2", "mmd", "energy"]);
-    assert!(REGISTRY.iter().all(|e| e.info.kind == PluginKind::Metric));
+    assert!(crate::common::entries::<dyn runner::sdk::Metric>().iter().all(|e| e.info.kind == PluginKind::Metric));
 }
 
 /// Finite-sample floors (W2 between two independent draws of one dataset, 10 seeds) and the
@@ -469,7 +464,7 @@ fn wasserstein_agrees_with_an_independent_exact_solver_on_the_fixtures() {
 
 fn sliced(given: &[(&str, i64)]) -> Box<dyn Metric> {
     let given = given.iter().map(|(k, v)| (k.to_string(), ParamValue::Int(*v))).collect();
-    build(REGISTRY, PluginKind::Metric, "sliced-w2", &given).unwrap()
+    crate::common::build::<dyn runner::sdk::Metric>("sliced-w2", &given).unwrap()
 }
 
 #[test]
@@ -542,10 +537,7 @@ fn sliced_w2_of_a_shift_is_the_rms_projected_shift_and_its_directions_are_seeded
     // The same seed gives the same value; another seed other directions.
     assert_eq!(sliced(&[("directions", 200), ("seed", 7)]).evaluate(&x, &y, dim).unwrap(), got);
     assert_ne!(sliced(&[("directions", 200), ("seed", 8)]).evaluate(&x, &y, dim).unwrap(), got);
-    let err = build(
-        REGISTRY,
-        PluginKind::Metric,
-        "sliced-w2",
+    let err = crate::common::build::<dyn runner::sdk::Metric>("sliced-w2",
         &BTreeMap::from([("directions".to_string(), ParamValue::Int(0))]),
     )
     .err()
@@ -620,8 +612,8 @@ fn energy_distance_is_zero_on_identical_sets_symmetric_and_positive_for_shifted_
 fn every_metric_is_a_symmetric_discrepancy_with_usable_defaults() {
     let (x, x2, y) =
         (dataset("moons").sample(300, 1), dataset("moons").sample(300, 2), dataset("8gaussians").sample(300, 3));
-    for entry in REGISTRY {
-        let name = entry.info.name;
+    for entry in crate::common::entries::<dyn runner::sdk::Metric>() {
+        let name = entry.info.name.as_ref();
         let m = metric(name);
         if m.input() != runner::sdk::MetricInput::Points {
             continue;
@@ -644,7 +636,7 @@ fn every_metric_is_a_symmetric_discrepancy_with_usable_defaults() {
         if entry.info.params.iter().any(|p| p.name == "max_points") {
             let given = BTreeMap::from([("max_points".to_string(), ParamValue::Int(0))]);
             let err =
-                build(REGISTRY, PluginKind::Metric, name, &given).err().expect("max_points 0 accepted").to_string();
+                crate::common::build::<dyn runner::sdk::Metric>(name, &given).err().expect("max_points 0 accepted").to_string();
             assert!(err.contains(name) && err.contains("max_points"), "{name}: {err}");
         }
     }
@@ -672,10 +664,7 @@ fn wasserstein_at_10000_points() {
     let dense = var("RUNNER_OT_COSTS", "points") == "dense";
     let wanted = var("RUNNER_OT_CASES", "8gaussians,moons,normal2,normal5,normal-8gaussians,w1-moons,w1-normal5");
     let gaussian = |dim: i64| {
-        build(
-            runner::data::REGISTRY,
-            PluginKind::Dataset,
-            "gaussian",
+        crate::common::build::<dyn runner::sdk::Dataset>("gaussian",
             &BTreeMap::from([("dim".to_string(), ParamValue::Int(dim))]),
         )
         .unwrap()

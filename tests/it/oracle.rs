@@ -12,13 +12,11 @@ use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use runner::config::Layers;
 use runner::models::Oracle;
-use runner::registry::build;
-use runner::sdk::{Component, Mixture, PluginKind, Schedule};
+use runner::sdk::{Component, Mixture, Schedule};
 use runner::sweep::{self, Evaluation, Trial, SOLVER_ERROR};
-use runner::{data, schedules};
 
 fn schedule(name: &str) -> Arc<dyn Schedule> {
-    Arc::from(build(schedules::REGISTRY, PluginKind::Schedule, name, &BTreeMap::new()).unwrap())
+    Arc::from(crate::common::build::<dyn runner::sdk::Schedule>(name, &BTreeMap::new()).unwrap())
 }
 
 fn standard_normal(dim: usize) -> Option<Mixture> {
@@ -42,7 +40,7 @@ fn oracle_of(mixture: Mixture, schedule_name: &str) -> Oracle {
 }
 
 fn dataset_mixture(name: &str) -> Mixture {
-    build(data::REGISTRY, PluginKind::Dataset, name, &BTreeMap::new()).unwrap().mixture().unwrap()
+    crate::common::build::<dyn runner::sdk::Dataset>(name, &BTreeMap::new()).unwrap().mixture().unwrap()
 }
 
 #[test]
@@ -55,7 +53,7 @@ fn mixture_datasets_expose_their_components() {
     assert!(eight.mean().iter().all(|m| m.abs() < 1e-12), "{:?}", eight.mean());
     assert!(eight.components.iter().all(|c| (c.mean[0].hypot(c.mean[1]) - 5.0).abs() < 1e-12));
     assert!(dataset_mixture("gaussian").is_standard_normal());
-    let moons = build(data::REGISTRY, PluginKind::Dataset, "moons", &BTreeMap::new()).unwrap();
+    let moons = crate::common::build::<dyn runner::sdk::Dataset>("moons", &BTreeMap::new()).unwrap();
     assert!(moons.mixture().is_none());
 }
 
@@ -146,9 +144,9 @@ fn the_oracle_refuses_what_it_cannot_be_exact_for() {
     assert!(source.err().unwrap().to_string().contains("standard normal"));
 
     let dir = tempfile::tempdir().unwrap();
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"moons\""])).err().unwrap().to_string();
+    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"moons\""]), crate::common::registry()).err().unwrap().to_string();
     assert!(err.contains("model.kind") && err.contains("moons") && err.contains("mixture"), "{err}");
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"tree\""])).err().unwrap().to_string();
+    let err = Trial::create(dir.path(), resolve(&["model.kind=\"tree\""]), crate::common::registry()).err().unwrap().to_string();
     assert!(err.contains("model.kind") && err.contains("oracle"), "{err}");
 }
 
@@ -164,7 +162,7 @@ fn resolve(sets: &[&str]) -> runner::config::Resolved {
 fn oracle_trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
     let mut all = vec!["model.kind=\"oracle\"", "data.target=\"gmm1d\"", "eval.metrics=[\"w2\"]"];
     all.extend_from_slice(sets);
-    let mut trial = Trial::create(dir, resolve(&all)).unwrap();
+    let mut trial = Trial::create(dir, resolve(&all), crate::common::registry()).unwrap();
     let fit = trial.train().unwrap();
     assert_eq!((fit.seconds, fit.final_loss), (0.0, None));
     trial
@@ -183,7 +181,7 @@ fn exact_samplers_on_the_oracle_reach_the_finite_sample_floor() {
     let dir = tempfile::tempdir().unwrap();
     for (schedule, solver, nfe) in [("cond-ot", "rk4", 400), ("ddpm-linear", "ddpm", 1000), ("ddpm-linear", "ddim", 1000)] {
         let mut trial = oracle_trial(dir.path(), &["eval.size=20000", "eval.reference_nfe=400", &format!("path.schedule=\"{schedule}\"")]);
-        let floor = sweep::reference(&trial.resolved).unwrap().metric("w2").unwrap();
+        let floor = sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let w2 = evaluate(&mut trial, solver, nfe).metric("w2").unwrap();
         eprintln!("{schedule} {solver} {nfe}: W2 {w2:.5}, floor {floor:.5}");
         assert!(w2 < 2.0 * floor + 0.01, "{schedule} {solver}: W2 {w2} against the floor {floor}");
@@ -206,14 +204,14 @@ fn the_oracle_of_a_user_given_mixture_reaches_the_floor() {
             "eval.reference_nfe=1000",
         ],
     );
-    let floor = sweep::reference(&trial.resolved).unwrap().metric("w2").unwrap();
+    let floor = sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
     let row = evaluate(&mut trial, "rk4", 100);
     let (w2, err) = (row.metric("w2").unwrap(), row.metric(SOLVER_ERROR).unwrap());
     eprintln!("user gmm: rk4 W2 {w2:.4} (floor {floor:.4}), solver_error {err:.2e}");
     assert!(err > 0.0 && err < 1e-3, "rk4 at 100 NFE on the oracle is {err} from the reference");
     assert!(w2 < 1.5 * floor, "W2 {w2} against the floor {floor}");
     // A mixture the oracle cannot take is refused when the trial is made.
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"gmm\"", "data.target_params.stds=\"0\""]))
+    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"gmm\"", "data.target_params.stds=\"0\""]), crate::common::registry())
         .err()
         .unwrap()
         .to_string();
@@ -263,7 +261,7 @@ fn the_reference_solve_has_converged() {
         let mut rng = StdRng::seed_from_u64(3);
         let x0: Vec<f32> = (0..2 * 500).map(|_| rng.sample::<f64, _>(StandardNormal) as f32).collect();
         let device = runner::device::parse("flex").unwrap();
-        let solve = |nfe| reference(&network, &device, x0.clone(), 2, (0.0, 1.0), &ReferenceSpec { solver: "rk4", nfe }).unwrap();
+        let solve = |nfe| reference(&network, &device, x0.clone(), 2, (0.0, 1.0), &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe }).unwrap();
         let (a, b) = (solve(2000), solve(4000));
         let rms = (a.iter().zip(&b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
         eprintln!("{name}: reference at 2000 vs 4000 NFE differs by {rms:.2e}");
@@ -287,7 +285,7 @@ fn the_jump_to_the_data_is_accurate_to_second_order_in_sigma() {
     let mut rng = StdRng::seed_from_u64(4);
     let x0: Vec<f32> = (0..2 * 500).map(|_| rng.sample::<f64, _>(StandardNormal) as f32).collect();
     let device = runner::device::parse("flex").unwrap();
-    let solve = |t_end| reference(&network, &device, x0.clone(), 2, (0.0, t_end), &ReferenceSpec { solver: "rk4", nfe: 4000 }).unwrap();
+    let solve = |t_end| reference(&network, &device, x0.clone(), 2, (0.0, t_end), &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe: 4000 }).unwrap();
     let full = solve(1.0);
     let mut last = f64::INFINITY;
     for t_end in [0.99, 0.999, 0.9999] {
@@ -307,15 +305,15 @@ fn every_solver_runs_on_both_paths_over_a_span_short_of_their_singular_ends() {
     let dir = tempfile::tempdir().unwrap();
     let mut vp = oracle_trial(dir.path(), &["eval.size=500", "path.schedule=\"ddpm-linear\"", "eval.t_end=0.999", "eval.reference_nfe=400"]);
     let mut ot = oracle_trial(dir.path(), &["eval.size=500", "eval.t_start=0.001", "eval.reference_nfe=400"]);
-    for entry in runner::solvers::REGISTRY {
-        let solver = build(runner::solvers::REGISTRY, PluginKind::Solver, entry.info.name, &BTreeMap::new()).unwrap();
+    for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
+        let solver = crate::common::build::<dyn runner::sdk::Solver>(entry.info.name.as_ref(), &BTreeMap::new()).unwrap();
         let nfe = solver.nfe(64);
         for (trial, extra) in [(&mut vp, 1), (&mut ot, 0)] {
-            let row = evaluate(trial, entry.info.name, nfe);
+            let row = evaluate(trial, entry.info.name.as_ref(), nfe);
             let w2 = row.metric("w2").unwrap();
-            assert!(w2.is_finite() && w2 < 0.5, "{} on {}: W2 {w2}", entry.info.name, row.schedule);
-            if solver.step_control().is_none() {
-                assert_eq!(row.nfe, nfe + extra, "{} on {}", entry.info.name, row.schedule);
+            assert!(w2.is_finite() && w2 < 0.5, "{} on {}: W2 {w2}", entry.info.name.as_ref(), row.schedule);
+            if !solver.kind().is_adaptive() {
+                assert_eq!(row.nfe, nfe + extra, "{} on {}", entry.info.name.as_ref(), row.schedule);
             }
         }
     }
@@ -338,7 +336,7 @@ fn a_span_outside_the_path_is_refused_naming_the_key() {
     ] {
         let mut all = vec!["model.kind=\"oracle\""];
         all.extend(sets.iter().copied());
-        let err = Trial::create(dir.path(), resolve(&all)).err().expect("refused").to_string();
+        let err = Trial::create(dir.path(), resolve(&all), crate::common::registry()).err().expect("refused").to_string();
         assert!(err.contains(key), "{sets:?}: {err}");
     }
 }

@@ -24,7 +24,7 @@ fn trial(dir: &std::path::Path, sets: &[&str]) -> Result<Trial, runner::sweep::T
     all.extend_from_slice(sets);
     let mut layers = Layers::new();
     layers.set_args(&all.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    Trial::create(dir, layers.resolve(&[]).unwrap())
+    Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry())
 }
 
 #[test]

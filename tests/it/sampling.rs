@@ -4,30 +4,29 @@
 use burn::tensor::Device;
 use runner::config::ModelConfig;
 use runner::models::Mlp;
-use runner::registry;
 use runner::sampling::NetworkDynamics;
-use runner::sdk::{PluginKind, Target};
-use runner::solvers::{integrate, steps_for_nfe, REGISTRY};
+use runner::sdk::Target;
+use runner::solvers::{integrate, Options, steps_for_nfe};
 
 fn network_dynamics_for_every_solver(mut check: impl FnMut(&str, &mut NetworkDynamics<'_>)) {
     let device = Device::flex();
     let model = Mlp::new(&ModelConfig::default(), 2, 7, &device).unwrap();
-    let schedule = registry::build(runner::schedules::REGISTRY, PluginKind::Schedule, "cond-ot", &Default::default()).unwrap();
-    for entry in REGISTRY {
+    let schedule = crate::common::build::<dyn runner::sdk::Schedule>("cond-ot", &Default::default()).unwrap();
+    for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
         // A velocity network on cond-ot converts to every target at every t < 1.
         let mut f = NetworkDynamics::new(&model, schedule.as_ref(), Target::Velocity, device.clone(), 11);
-        check(entry.info.name, &mut f);
+        check(entry.info.name.as_ref(), &mut f);
     }
 }
 
 #[test]
 fn reported_nfe_equals_calls_counted_at_the_network() {
     network_dynamics_for_every_solver(|name, f| {
-        let solver = registry::build(REGISTRY, PluginKind::Solver, name, &Default::default()).unwrap();
+        let solver = crate::common::build::<dyn runner::sdk::Solver>(name, &Default::default()).unwrap();
         // The smallest NFE the solver accepts with a few steps (multistep and Heun-with-Euler-
         // last-step samplers count NFE differently from steps × evaluations).
         // Adaptive solvers take one grid interval and choose their own steps.
-        let steps = if solver.step_control().is_some() {
+        let steps = if solver.kind().is_adaptive() {
             steps_for_nfe(name, solver.as_ref(), 1).unwrap()
         } else {
             (1..=64)
@@ -37,7 +36,7 @@ fn reported_nfe_equals_calls_counted_at_the_network() {
         // End short of t = 1, where some samplers need σ > 0 or α > 0 on both sides of a step.
         let times: Vec<f64> = (0..=steps).map(|i| 0.05 + 0.9 * i as f64 / steps as f64).collect();
         let x0 = f.upload((0..64).map(|i| (i as f32 * 0.37).sin()).collect(), 2);
-        let out = integrate(solver.as_ref(), f, x0, &times, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = integrate(solver.as_ref(), f, x0, &times, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(out.nfe, f.model_calls(), "{name}: reported NFE against calls at the network");
         assert!(out.nfe > 0, "{name}");
     });
@@ -47,13 +46,13 @@ fn reported_nfe_equals_calls_counted_at_the_network() {
 fn the_same_noise_seed_gives_the_same_samples() {
     let device = Device::flex();
     let model = Mlp::new(&ModelConfig::default(), 1, 3, &device).unwrap();
-    let schedule = registry::build(runner::schedules::REGISTRY, PluginKind::Schedule, "ddpm-linear", &Default::default()).unwrap();
-    let solver = registry::build(REGISTRY, PluginKind::Solver, "ddpm", &Default::default()).unwrap();
+    let schedule = crate::common::build::<dyn runner::sdk::Schedule>("ddpm-linear", &Default::default()).unwrap();
+    let solver = crate::common::build::<dyn runner::sdk::Solver>("ddpm", &Default::default()).unwrap();
     let times: Vec<f64> = (0..=50).map(|i| i as f64 / 50.0).collect();
     let run = |seed: u64| {
         let mut f = NetworkDynamics::new(&model, schedule.as_ref(), Target::Epsilon, device.clone(), seed);
         let x0 = f.upload(vec![0.5; 32], 1);
-        let out = integrate(solver.as_ref(), &mut f, x0, &times, false).unwrap();
+        let out = integrate(solver.as_ref(), &mut f, x0, &times, &Options::default()).unwrap();
         f.download(out.x).unwrap()
     };
     assert_eq!(run(5), run(5));

@@ -2,17 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use runner::registry::build;
 use runner::schedules::discrete_beta::linear_betas;
-use runner::schedules::REGISTRY;
-use runner::sdk::{Coefficients, PluginKind, Schedule};
+use runner::sdk::{Coefficients, Schedule};
 
 fn schedule(name: &str) -> Box<dyn Schedule> {
-    build(REGISTRY, PluginKind::Schedule, name, &BTreeMap::new()).unwrap()
+    crate::common::build::<dyn runner::sdk::Schedule>(name, &BTreeMap::new()).unwrap()
 }
 
 fn every_schedule() -> impl Iterator<Item = (&'static str, Box<dyn Schedule>)> {
-    REGISTRY.iter().map(|e| (e.info.name, schedule(e.info.name)))
+    crate::common::entries::<dyn runner::sdk::Schedule>().iter().map(|e| (e.info.name.as_ref(), schedule(e.info.name.as_ref())))
 }
 
 /// What a boundary coefficient must be.
@@ -55,13 +53,13 @@ const EXCEPTIONS: &[(&str, Boundary)] = &[
 
 #[test]
 fn registry_is_not_empty_and_names_are_unique() {
-    let mut names: Vec<&str> = REGISTRY.iter().map(|e| e.info.name).collect();
+    let mut names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Schedule>().iter().map(|e| e.info.name.as_ref()).collect();
     assert!(names.len() >= 7);
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), REGISTRY.len());
+    assert_eq!(names.len(), crate::common::entries::<dyn runner::sdk::Schedule>().len());
     for (name, _) in EXCEPTIONS {
-        assert!(REGISTRY.iter().any(|e| e.info.name == *name), "exception for unknown schedule {name}");
+        assert!(crate::common::entries::<dyn runner::sdk::Schedule>().iter().any(|e| e.info.name.as_ref() == *name), "exception for unknown schedule {name}");
     }
 }
 
@@ -192,14 +190,14 @@ fn out_of_range_parameters_are_refused_by_name() {
     ];
     for (name, param, value) in cases {
         let given = BTreeMap::from([(param.to_string(), value.clone())]);
-        let err = build(REGISTRY, PluginKind::Schedule, name, &given).err().expect("must be refused").to_string();
+        let err = crate::common::build::<dyn runner::sdk::Schedule>(name, &given).err().expect("must be refused").to_string();
         assert!(err.contains(name) && err.contains(param), "{err}");
     }
 }
 
 fn with_sigma(name: &str, sigma: f64) -> Box<dyn Schedule> {
     let given = BTreeMap::from([("sigma".to_string(), runner::sdk::ParamValue::Float(sigma))]);
-    build(REGISTRY, PluginKind::Schedule, name, &given).unwrap()
+    crate::common::build::<dyn runner::sdk::Schedule>(name, &given).unwrap()
 }
 
 #[test]

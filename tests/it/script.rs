@@ -44,7 +44,7 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
     let out = tempfile::tempdir().unwrap();
     // Tiny settings from the top layer: the script itself runs unchanged.
     let layers = layers(out.path(), &["train.steps=30", "train.log_every=10", "eval.size=300"]);
-    script::run(Session { script: experiments().join("sweep.rhai"), layers, dry_run: false }).unwrap();
+    script::run(Session { script: experiments().join("sweep.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
 
     let sweep = out.path().join("sweep");
     let summary = Summary::read(&sweep);
@@ -102,7 +102,7 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
 fn a_dry_run_resolves_every_trial_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &[]);
-    script::run(Session { script: experiments().join("sweep.rhai"), layers, dry_run: true }).unwrap();
+    script::run(Session { script: experiments().join("sweep.rhai"), layers, registry: crate::common::registry(), dry_run: true }).unwrap();
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
 
@@ -123,7 +123,7 @@ fn grid_rows_log_and_properties_work_from_a_script() {
         if !s.table().contains("moons") { throw "table"; }
         if t.id == "" || t.dir == "" || s.dir == "" { throw "properties"; }
     "#;
-    let session = Session { script: PathBuf::from("small.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    let session = Session { script: PathBuf::from("small.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
     script::run_source(session, script).unwrap();
     let trial_dir = std::fs::read_dir(out.path().join("small")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
     let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
@@ -135,13 +135,13 @@ fn grid_rows_log_and_properties_work_from_a_script() {
 fn script_errors_name_the_line_column_and_the_config_key() {
     let out = tempfile::tempdir().unwrap();
     let script = "let s = sweep(\"bad\");\n\nlet t = s.trial(#{ \"path.schedule\": \"nope\" });\n";
-    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
     let err = script::run_source(session, script).unwrap_err().to_string();
     assert!(err.starts_with("bad.rhai:3:"), "{err}");
     assert!(err.contains("path.schedule") && err.contains("nope") && err.contains("cond-ot"), "{err}");
     assert!(err.contains("script map at bad.rhai:3"), "{err}");
 
-    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), dry_run: false };
+    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
     let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);").unwrap_err().to_string();
     assert!(err.starts_with("bad.rhai:3:") && err.contains("train() before evaluate()"), "{err}");
 }
@@ -150,12 +150,12 @@ fn script_errors_name_the_line_column_and_the_config_key() {
 fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
-    script::run(Session { script: experiments().join("solvers.rhai"), layers, dry_run: false }).unwrap();
+    script::run(Session { script: experiments().join("solvers.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
 
     let summary = Summary::read(&out.path().join("solvers"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
-    for entry in runner::solvers::REGISTRY {
-        let name = entry.info.name;
+    for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
+        let name = entry.info.name.as_ref();
         for dataset in ["8gaussians", "gmm1d"] {
             let mine: Vec<&Vec<String>> =
                 rows.iter().filter(|r| r[col("solver")] == name && r[col("dataset")] == dataset && r[col("schedule")] == "cond-ot").collect();
@@ -163,7 +163,7 @@ fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
             for r in mine {
                 // Deterministic solvers carry a solver error, stochastic ones leave it empty.
                 let deterministic = !matches!(
-                    runner::registry::build(runner::solvers::REGISTRY, runner::sdk::PluginKind::Solver, name, &Default::default()).unwrap().kind(),
+                    crate::common::build::<dyn runner::sdk::Solver>(name, &Default::default()).unwrap().kind(),
                     runner::sdk::SolverKind::Stochastic
                 );
                 assert_eq!(!r[col("solver_error")].is_empty(), deterministic, "{r:?}");
@@ -186,7 +186,7 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
         let row = t.evaluate("dopri5", 1);
         if !row.contains("solver_error") || row.solver_error > 0.05 { throw `solver_error ${row}`; }
     "#;
-    let session = Session { script: PathBuf::from("adaptive.rhai"), layers: layers(out.path(), &["eval.reference_nfe=400"]), dry_run: false };
+    let session = Session { script: PathBuf::from("adaptive.rhai"), layers: layers(out.path(), &["eval.reference_nfe=400"]), registry: crate::common::registry(), dry_run: false };
     script::run_source(session, script).unwrap();
     let trial_dir = std::fs::read_dir(out.path().join("adaptive")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
     let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
@@ -202,7 +202,7 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
 fn the_article_experiment_runs_every_family_with_w2_and_nll() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""]);
-    script::run(Session { script: experiments().join("article_gmm.rhai"), layers, dry_run: false }).unwrap();
+    script::run(Session { script: experiments().join("article_gmm.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
 
     let summary = Summary::read(&out.path().join("article_gmm"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
@@ -237,7 +237,7 @@ fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
             "eval.reference_points=10",
         ],
     );
-    script::run(Session { script: experiments().join("torchcfm_2d.rhai"), layers, dry_run: false }).unwrap();
+    script::run(Session { script: experiments().join("torchcfm_2d.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
 
     let summary = Summary::read(&out.path().join("torchcfm_2d"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));

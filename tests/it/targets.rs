@@ -6,16 +6,14 @@ use std::collections::BTreeMap;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use runner::registry::build;
-use runner::schedules::REGISTRY;
-use runner::sdk::{Coefficients, Conversion, PluginKind, Schedule, Target};
+use runner::sdk::{Coefficients, Conversion, Schedule, Target};
 
 /// Every affine schedule of the registry (γ = 0 with its defaults): the conversions are defined
 /// for x = α·x1 + σ·x0 only; paths with an ε term (`sb`) are checked to refuse them below.
 fn every_schedule() -> impl Iterator<Item = (&'static str, Box<dyn Schedule>)> {
-    REGISTRY
+    crate::common::entries::<dyn runner::sdk::Schedule>()
         .iter()
-        .map(|e| (e.info.name, build(REGISTRY, PluginKind::Schedule, e.info.name, &BTreeMap::new()).unwrap()))
+        .map(|e| (e.info.name.as_ref(), crate::common::build::<dyn runner::sdk::Schedule>(e.info.name.as_ref(), &BTreeMap::new()).unwrap()))
         .filter(|(_, s)| runner::schedules::noise_term(s.as_ref()).is_none())
 }
 

@@ -23,7 +23,7 @@ fn trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
     all.extend_from_slice(sets);
     let mut layers = Layers::new();
     layers.set_args(&all.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    Trial::create(dir, layers.resolve(&[]).unwrap()).unwrap()
+    Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry()).unwrap()
 }
 
 /// The `--set device=...` of every device this build can train on here: each compiled backend,
@@ -43,7 +43,7 @@ fn flow_matching_learns_a_gaussian() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = trial(dir.path(), &[&device, "method=\"fm\"", "path.schedule=\"cond-ot\"", "path.target=\"velocity\""]);
         t.train().unwrap();
-        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let fm = w2(&mut t, "euler", 20);
         assert!(fm < 0.1, "{device}: flow matching W2 {fm} (floor {floor})");
     }
@@ -55,7 +55,7 @@ fn ddpm_learns_a_gaussian() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = trial(dir.path(), &[&device, "method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
         t.train().unwrap();
-        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let ancestral = w2(&mut t, "ddpm", 1000);
         assert!(ancestral < 0.1, "{device}: DDPM W2 {ancestral} (floor {floor})");
     }
@@ -114,7 +114,7 @@ fn the_data_seed_fixes_the_data_sets_and_leaves_training_to_the_trial_seed() {
     let quick = ["method=\"fm\"", "path.schedule=\"cond-ot\"", "train.steps=40", "train.log_every=10"];
     let run = |name: &str, sets: &[&str]| {
         let mut t = trial(&dir.path().join(name), &[&quick[..], sets].concat());
-        let floor = sweep::reference(&t.resolved).unwrap().metric("w2").unwrap();
+        let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         t.train().unwrap();
         (floor, events(&t, "train"))
     };

@@ -1,0 +1,93 @@
+//! What every test resolves names in: the built-ins and the example plugins — the Rust
+//! libraries built as the `cdylib`s a user loads, the C schedule compiled with the system
+//! compiler, and the rhai script schedule — so that every suite that runs over a kind's
+//! registry covers the plugins too. `cargo test` builds no `cdylib`: the libraries are built
+//! here with cargo, and their paths taken from its JSON messages.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, LazyLock};
+
+use runner::plugins::{Pluggable, Registered, Registry, RegistryError};
+use runner::sdk::ParamValue;
+
+/// The example plugin crates, by package name.
+pub const RUST_EXAMPLES: [&str; 3] = ["runner-example-sigmoid", "runner-example-ssp-rk3", "runner-example-spiral"];
+
+static REGISTRY: LazyLock<Arc<Registry>> = LazyLock::new(|| {
+    let mut files: Vec<PathBuf> = RUST_EXAMPLES.iter().map(|p| cdylib(p)).collect();
+    files.push(c_plugin(&root().join("plugins/examples/c-schedule/schedule.c"), "c_schedule"));
+    files.push(root().join("plugins/examples/script-schedule/smoothstep.rhai"));
+    Arc::new(Registry::with_plugins(&files).unwrap_or_else(|e| panic!("loading the example plugins: {e}")))
+});
+
+/// The registry of the built-ins and the example plugins.
+pub fn registry() -> Arc<Registry> {
+    REGISTRY.clone()
+}
+
+/// The same registry, borrowed for the whole run.
+pub fn registry_ref() -> &'static Registry {
+    &REGISTRY
+}
+
+/// Every plugin of kind `T`, in registration order.
+pub fn entries<T: Pluggable + ?Sized>() -> &'static [Registered<T>] {
+    T::table(&REGISTRY)
+}
+
+/// Build the plugin `name` of kind `T`.
+pub fn build<T: Pluggable + ?Sized>(name: &str, given: &std::collections::BTreeMap<String, ParamValue>) -> Result<Box<T>, RegistryError> {
+    REGISTRY.build::<T>(name, given)
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Build `package` with cargo and return the path of its shared library.
+pub fn cdylib(package: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
+        .output()
+        .expect("run cargo");
+    assert!(output.status.success(), "building {package} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    // Dependencies (proc macros) are shared libraries too: take the package's own.
+    let file = format!("/lib{}.{}", package.replace('-', "_"), std::env::consts::DLL_EXTENSION);
+    let artifact = stdout
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
+        .flat_map(|l| l.split('"'))
+        .find(|s| s.ends_with(&file))
+        .unwrap_or_else(|| panic!("no {file} among the artifacts of {package}"));
+    PathBuf::from(artifact)
+}
+
+/// Compile the C plugin `source` against the header into `lib<name>.so` in a directory of its
+/// own under the target directory, and return its path.
+pub fn c_plugin(source: &Path, name: &str) -> PathBuf {
+    let dir = out_dir().join("c-plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("lib{name}.so"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(cc)
+        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-I"])
+        .arg(root().join("plugins/runner-abi/include"))
+        .arg("-o")
+        .arg(&out)
+        .arg(source)
+        .arg("-lm")
+        .status()
+        .expect("run the C compiler");
+    assert!(status.success(), "compiling {} failed", source.display());
+    out
+}
+
+/// A directory for files the tests build, beside the test binary.
+pub fn out_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().join("runner-tests")
+}
