@@ -22,14 +22,10 @@ pub enum SolveError {
     TooFewTimes(usize),
     #[error("the time grid is not strictly increasing at index {index}: t = {t}, then {t_next}")]
     NotIncreasing { index: usize, t: f64, t_next: f64 },
-    #[error("step {step} from t = {t} to t = {t_next} failed")]
-    Step {
-        step: usize,
-        t: f64,
-        t_next: f64,
-        #[source]
-        source: PluginError,
-    },
+    /// The reason is part of the message: a solver's or plugin's error is all the user has to
+    /// go on, and scripts see messages, not error chains.
+    #[error("step {step} from t = {t} to t = {t_next} failed: {cause}")]
+    Step { step: usize, t: f64, t_next: f64, cause: PluginError },
     #[error("the state became non-finite between t = {since} (last seen finite) and t = {t} (step {step})")]
     NonFinite { since: f64, t: f64, step: usize },
     #[error(
@@ -169,13 +165,13 @@ impl Run {
             ctx.index = step;
             let next = solver.step(f, ctx, self.x, t, t_next);
             ctx.release_forgotten(f);
-            let next = next.map_err(|source| SolveError::Step { step, t, t_next, source })?;
+            let next = next.map_err(|cause| SolveError::Step { step, t, t_next, cause })?;
             self.advance(f, next);
             // Checking reads the state back, which waits for the device: check after steps 1,
             // 2, 4, 8, … and the last, so a run of n steps syncs about log2(n) times (NaN and
             // infinities persist, so none is missed) and an error still brackets where it began.
             if (step + 1).is_power_of_two() || step == last {
-                let finite = f.is_finite(next).map_err(|source| SolveError::Step { step, t, t_next, source })?;
+                let finite = f.is_finite(next).map_err(|cause| SolveError::Step { step, t, t_next, cause })?;
                 if !finite {
                     return Err(SolveError::NonFinite { since: seen_finite, t: t_next, step });
                 }
@@ -198,7 +194,7 @@ impl Run {
         let times = ctx.grid;
         let (t_start, t_end) = (times[0], *times.last().unwrap());
         let span = t_end - t_start;
-        let at_start = |source| SolveError::Step { step: 0, t: t_start, t_next: t_end, source };
+        let at_start = |cause| SolveError::Step { step: 0, t: t_start, t_next: t_end, cause };
         // A zero state to measure RMS norms against; kept in the context's history is not
         // possible (it is no prediction), so it is released below on every path.
         let zero = f.lincomb(&[(0.0, self.x0)]).map_err(at_start)?;
@@ -231,7 +227,7 @@ impl Run {
                         return Err(SolveError::MaxSteps { max_steps: control.max_steps, t, t_end, accepted, rejected });
                     }
                     let t_next = if t + k.h >= target { target } else { t + k.h };
-                    let failed = |source| SolveError::Step { step: attempts, t, t_next, source };
+                    let failed = |cause| SolveError::Step { step: attempts, t, t_next, cause };
                     let next = solver.step(f, ctx, self.x, t, t_next);
                     ctx.release_forgotten(f);
                     let next = next.map_err(failed)?;

@@ -61,7 +61,8 @@ fn assert_close(what: &str, observed: f64, expected: f64, se: f64) {
 #[test]
 fn the_registry_holds_the_seven_builtins() {
     let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Dataset>().iter().map(|e| e.info.name.as_ref()).collect();
-    assert_eq!(names, ["gaussian", "gmm1d", "gmm", "moons", "8gaussians", "scurve", "checkerboard"]);
+    // The built-ins first, then the example plugin.
+    assert_eq!(names, ["gaussian", "gmm1d", "gmm", "moons", "8gaussians", "scurve", "checkerboard", "spiral"]);
     assert!(crate::common::entries::<dyn runner::sdk::Dataset>().iter().all(|e| e.info.kind == PluginKind::Dataset));
 }
 
@@ -117,7 +118,7 @@ fn bad_parameters_are_refused_by_name() {
         .err()
         .expect("dim 0 accepted");
     assert!(err.to_string().contains("dim"), "{err}");
-    let err = crate::common::build::<dyn runner::sdk::Dataset>("spiral", &BTreeMap::new()).err().expect("unknown name accepted");
+    let err = crate::common::build::<dyn runner::sdk::Dataset>("spirals", &BTreeMap::new()).err().expect("unknown name accepted");
     assert!(err.to_string().contains("8gaussians"), "{err}");
 }
 

@@ -13,6 +13,7 @@ mod flow;
 mod grids;
 mod metrics;
 mod oracle;
+mod plugins;
 mod reflow;
 mod readme;
 mod sampling;

@@ -18,6 +18,9 @@ fn mean(points: &[f32], dim: usize, what: &str) -> Result<Vec<f64>, PluginError>
             points.len()
         )));
     }
+    if let Some(i) = points.iter().position(|v| !v.is_finite()) {
+        return Err(invalid(format!("the {what} are non-finite at row {}", i / dim)));
+    }
     let n = (points.len() / dim) as f64;
     let mut m = vec![0.0; dim];
     for row in points.chunks(dim) {

@@ -26,11 +26,12 @@ impl Dataset for Spiral {
         let mut rng = StdRng::seed_from_u64(seed);
         let noise = Normal::new(0.0, self.noise).expect("a validated deviation");
         let mut points = Vec::with_capacity(2 * n);
-        for i in 0..n {
+        for _ in 0..n {
             // √u spreads the points evenly along the arm's length rather than its angle.
             let theta = rng.random::<f64>().sqrt() * SWEEP;
             let radius = theta / SWEEP;
-            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            // Each point picks its arm at random, so that draws are i.i.d.
+            let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
             points.push((sign * radius * theta.cos() + noise.sample(&mut rng)) as f32);
             points.push((sign * radius * theta.sin() + noise.sample(&mut rng)) as f32);
         }
