@@ -33,11 +33,8 @@ pub fn available() -> Vec<&'static str> {
 
 /// The plain (inference) device called `name`; training wraps it with `.autodiff()`.
 pub fn parse(name: &str) -> Result<Device, DeviceError> {
-    let not_compiled = |feature| DeviceError::NotCompiled {
-        name: name.to_string(),
-        feature,
-        available: available().join(", "),
-    };
+    let not_compiled =
+        |feature| DeviceError::NotCompiled { name: name.to_string(), feature, available: available().join(", ") };
     match name {
         "flex" => {
             #[cfg(feature = "flex")]

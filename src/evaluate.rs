@@ -66,7 +66,13 @@ fn build(registry: &Registry, name: &str) -> Result<Box<dyn Metric>, EvaluateErr
 
 /// Every point metric in `names` between `samples` and `target` (row-major, `dim` columns,
 /// same size); flow metrics in `names` are absent (see [`evaluate_inputs`]).
-pub fn evaluate(registry: &Registry, names: &[String], samples: &[f32], target: &[f32], dim: usize) -> Result<Scores, EvaluateError> {
+pub fn evaluate(
+    registry: &Registry,
+    names: &[String],
+    samples: &[f32],
+    target: &[f32],
+    dim: usize,
+) -> Result<Scores, EvaluateError> {
     evaluate_inputs(registry, names, &Inputs { samples, target, dim, path: None, likelihood: None })
 }
 

@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use runner::bench;
 use runner::config::Layers;
-use runner::script::{self, Session};
 use runner::plugins::{self, Origin, Registry, PLUGIN_PATH_VAR};
+use runner::script::{self, Session};
 use runner::sdk::PluginKind;
 use runner::solvers;
 
@@ -89,7 +89,9 @@ fn main() -> ExitCode {
     // The bench trains many short runs; their loss lines would bury its table.
     let default_log = if matches!(cli.command, Some(Command::Bench(_))) { "runner=warn" } else { "runner=info" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| default_log.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| default_log.into()),
+        )
         .with_target(false)
         .init();
     match run(cli) {

@@ -10,7 +10,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, Schedule, SolverKind, Target, TimeGrid};
+use runner_sdk::{
+    Coefficients, Conversion, Dynamics, Handle, ParamValue, PluginError, Schedule, SolverKind, Target, TimeGrid,
+};
 use thiserror::Error;
 
 use crate::models::{Mlp, Model};
@@ -277,8 +279,10 @@ pub fn sample(
     let mut f = dynamics(network, device, noise_seed);
     let x = f.upload(start_points(x0, network.schedule, t_start), dim);
     let options = Options { control, record: false };
-    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, &options).map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
-    let (x, extra) = if t_end < 1.0 { (jump(f.as_mut(), out.x, t_end, 1.0).map_err(SampleError::Finish)?, 1) } else { (out.x, 0) };
+    let out = integrate(solver.as_ref(), f.as_mut(), x, &times, &options)
+        .map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
+    let (x, extra) =
+        if t_end < 1.0 { (jump(f.as_mut(), out.x, t_end, 1.0).map_err(SampleError::Finish)?, 1) } else { (out.x, 0) };
     let points = f.download(x).map_err(SampleError::Download)?;
     Ok(Sampled {
         points,
@@ -377,9 +381,8 @@ fn reference_end(network: &Network<'_>, t0: f64, t1: f64) -> Option<f64> {
         Model::Mlp(_) => network.target,
         Model::Oracle(_) => Target::Velocity,
     };
-    let finite = c.d_alpha.is_finite()
-        && c.d_sigma.is_finite()
-        && Conversion::between(native, Target::Velocity, &c).is_finite();
+    let finite =
+        c.d_alpha.is_finite() && c.d_sigma.is_finite() && Conversion::between(native, Target::Velocity, &c).is_finite();
     if finite {
         return None;
     }

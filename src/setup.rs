@@ -40,15 +40,25 @@ impl Setup {
         if source.dim() != dim {
             return Err(resolved.key_error(
                 "data.source",
-                format!("source `{}` has dimension {} but target `{}` has {dim}", c.data.source, source.dim(), c.data.target),
+                format!(
+                    "source `{}` has dimension {} but target `{}` has {dim}",
+                    c.data.source,
+                    source.dim(),
+                    c.data.target
+                ),
             ));
         }
         let schedule: Arc<dyn Schedule> =
-            build::<dyn Schedule>(&registry, resolved, "path.schedule", &c.path.schedule, &c.path.schedule_params)?.into();
+            build::<dyn Schedule>(&registry, resolved, "path.schedule", &c.path.schedule, &c.path.schedule_params)?
+                .into();
         let target = Target::from_name(&c.path.target).ok_or_else(|| {
-            resolved.key_error("path.target", format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target))
+            resolved.key_error(
+                "path.target",
+                format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target),
+            )
         })?;
-        let coupling = build::<dyn Coupling>(&registry, resolved, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
+        let coupling =
+            build::<dyn Coupling>(&registry, resolved, "path.coupling", &c.path.coupling, &c.path.coupling_params)?;
         let oracle = match c.model.kind.as_str() {
             "mlp" => None,
             "oracle" => Some(
@@ -56,7 +66,8 @@ impl Setup {
                     .map_err(|e| resolved.key_error("model.kind", e))?,
             ),
             other => {
-                return Err(resolved.key_error("model.kind", format!("unknown model kind `{other}`; known: {}", KINDS.join(", "))))
+                return Err(resolved
+                    .key_error("model.kind", format!("unknown model kind `{other}`; known: {}", KINDS.join(", "))))
             }
         };
         let span = (c.eval.t_start, c.eval.t_end);
@@ -64,15 +75,22 @@ impl Setup {
             return Err(resolved.key_error("eval.t_start", format!("must be in [0, 1), got {}", span.0)));
         }
         if !(span.1 > span.0 && span.1 <= 1.0) {
-            return Err(resolved.key_error("eval.t_end", format!("must be in (eval.t_start, 1] = ({}, 1], got {}", span.0, span.1)));
+            return Err(resolved
+                .key_error("eval.t_end", format!("must be in (eval.t_start, 1] = ({}, 1], got {}", span.0, span.1)));
         }
         // The start scaling divides by σ(0), the jump to the data by σ(t_end).
         let (sigma_0, sigma_end) = (schedule.coefficients(0.0).sigma, schedule.coefficients(span.1).sigma);
         if span.0 > 0.0 && (sigma_0.is_nan() || sigma_0 <= 0.0) {
-            return Err(resolved.key_error("eval.t_start", format!("a later start scales the source by σ(t_start)/σ(0), but σ(0) = {sigma_0}")));
+            return Err(resolved.key_error(
+                "eval.t_start",
+                format!("a later start scales the source by σ(t_start)/σ(0), but σ(0) = {sigma_0}"),
+            ));
         }
         if span.1 < 1.0 && (sigma_end.is_nan() || sigma_end <= 0.0) {
-            return Err(resolved.key_error("eval.t_end", format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1)));
+            return Err(resolved.key_error(
+                "eval.t_end",
+                format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1),
+            ));
         }
         let setup = Setup { registry, source, data, schedule, target, coupling, dim, oracle, span };
         setup.check_path(resolved)?;
@@ -109,10 +127,16 @@ impl Setup {
                 ));
             }
             if self.span.0 > 0.0 {
-                return Err(resolved.key_error("eval.t_start", format!("{why}: a later start would scale the source by σ alone; use 0")));
+                return Err(resolved.key_error(
+                    "eval.t_start",
+                    format!("{why}: a later start would scale the source by σ alone; use 0"),
+                ));
             }
             if self.span.1 < 1.0 {
-                return Err(resolved.key_error("eval.t_end", format!("{why}: the jump to the data needs a data prediction, undefined where γ ≠ 0; use 1")));
+                return Err(resolved.key_error(
+                    "eval.t_end",
+                    format!("{why}: the jump to the data needs a data prediction, undefined where γ ≠ 0; use 1"),
+                ));
             }
         }
         if !self.standard_normal_source() {
@@ -168,7 +192,12 @@ impl Setup {
     /// stochastic ones) works with data predictions, which are undefined where γ ≠ 0. The error
     /// names the config key that makes the combination impossible. An unknown solver name or
     /// bad parameters are left to the sampler's own error.
-    pub fn check_solver(&self, resolved: &Resolved, solver: &str, params: &BTreeMap<String, ParamValue>) -> Result<(), ConfigError> {
+    pub fn check_solver(
+        &self,
+        resolved: &Resolved,
+        solver: &str,
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Result<(), ConfigError> {
         let Ok((built, _)) = crate::solvers::build(&self.registry, solver, params) else {
             return Ok(());
         };

@@ -6,8 +6,5 @@ use runner_sdk::{PluginInfo, PluginKind};
 
 /// The targets, as registry entries for `runner plugins`.
 pub fn infos() -> Vec<PluginInfo> {
-    Target::ALL
-        .into_iter()
-        .map(|t| PluginInfo::new(PluginKind::Target, t.name(), t.summary(), &[]))
-        .collect()
+    Target::ALL.into_iter().map(|t| PluginInfo::new(PluginKind::Target, t.name(), t.summary(), &[])).collect()
 }

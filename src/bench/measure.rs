@@ -19,7 +19,13 @@ use crate::train::{self, Trained};
 
 /// Flow matching as BENCHMARKS.md §4 measures it: straight conditional-OT path, velocity
 /// target, independent coupling, on 8gaussians, with an MLP on [x, t] (raw t), SiLU and Adam.
-fn config(device: &str, plan: &Plan, batch: usize, width: usize, steps: usize) -> Result<(Setup, RunnerConfig), BenchError> {
+fn config(
+    device: &str,
+    plan: &Plan,
+    batch: usize,
+    width: usize,
+    steps: usize,
+) -> Result<(Setup, RunnerConfig), BenchError> {
     let sets = [
         format!("device={}", toml::Value::String(device.into())),
         "data.target=\"8gaussians\"".into(),
@@ -48,7 +54,14 @@ fn config(device: &str, plan: &Plan, batch: usize, width: usize, steps: usize) -
     Ok((setup, resolved.config))
 }
 
-fn run_training(device_name: &str, device: &Device, plan: &Plan, batch: usize, width: usize, steps: usize) -> Result<(Trained, f64, Setup), BenchError> {
+fn run_training(
+    device_name: &str,
+    device: &Device,
+    plan: &Plan,
+    batch: usize,
+    width: usize,
+    steps: usize,
+) -> Result<(Trained, f64, Setup), BenchError> {
     let (setup, config) = config(device_name, plan, batch, width, steps)?;
     let start = Instant::now();
     let trained = train::train(&setup, &config, device)?;
@@ -85,7 +98,14 @@ pub fn sample_rate(device_name: &str, device: &Device, plan: &Plan, case: &Sampl
     let params = BTreeMap::new();
     let x0 = setup.source.sample(case.points, seed::derive(0, "bench-source", 0));
     let run = |nfe: usize| -> Result<f64, BenchError> {
-        let spec = SampleSpec { registry: &setup.registry, solver: "euler", solver_params: &params, nfe, grid: "uniform", span: setup.span };
+        let spec = SampleSpec {
+            registry: &setup.registry,
+            solver: "euler",
+            solver_params: &params,
+            nfe,
+            grid: "uniform",
+            span: setup.span,
+        };
         let points = x0.clone();
         let start = Instant::now();
         sampling::sample(&network, device, points, setup.dim, &spec, 0)?;

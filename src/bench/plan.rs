@@ -75,7 +75,15 @@ impl Plan {
 
     /// The same workloads with short timed runs: rougher figures, for a quick look.
     pub fn quick() -> Plan {
-        Plan { warmup_steps: 5, warmup_nfe: 2, seconds: 0.25, min_steps: 2, rounds: 1, peak_reps: 1, ..Plan::standard() }
+        Plan {
+            warmup_steps: 5,
+            warmup_nfe: 2,
+            seconds: 0.25,
+            min_steps: 2,
+            rounds: 1,
+            peak_reps: 1,
+            ..Plan::standard()
+        }
     }
 
     /// Only the rows named in `rows` ("train small", "sample medium", ...; all when empty).

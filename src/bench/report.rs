@@ -57,7 +57,17 @@ impl Report {
             }
         };
         out.push('\n');
-        let header = ["device", "row", "workload", "unit", "runner", "PyTorch", "runner/PyTorch", "GFLOP/s runner / PyTorch", "sgemm peak runner / PyTorch"];
+        let header = [
+            "device",
+            "row",
+            "workload",
+            "unit",
+            "runner",
+            "PyTorch",
+            "runner/PyTorch",
+            "GFLOP/s runner / PyTorch",
+            "sgemm peak runner / PyTorch",
+        ];
         let cells: Vec<[String; 9]> = self
             .rows
             .iter()
@@ -103,7 +113,9 @@ impl Report {
 
     fn csv(&self) -> String {
         let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-        let mut out = String::from("device,row,workload,unit,runner,pytorch,ratio,gflops,pytorch_gflops,peak_gflops,pytorch_peak_gflops\n");
+        let mut out = String::from(
+            "device,row,workload,unit,runner,pytorch,ratio,gflops,pytorch_gflops,peak_gflops,pytorch_peak_gflops\n",
+        );
         for r in &self.rows {
             let _ = writeln!(
                 out,

@@ -231,18 +231,13 @@ impl Resolved {
 
 /// figment's message names the key and the layer; drop its profile prefix ("default.").
 fn describe_figment_error(e: figment::Error) -> String {
-    e.into_iter()
-        .map(|e| e.to_string().replace("key \"default.", "key \""))
-        .collect::<Vec<_>>()
-        .join("; ")
+    e.into_iter().map(|e| e.to_string().replace("key \"default.", "key \"")).collect::<Vec<_>>().join("; ")
 }
 
 fn toml_layer(path: &Path, origin: Origin) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { path: path.to_path_buf(), source: e })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
     let dict = match Value::serialize(table) {
         Ok(Value::Dict(_, d)) => d,
         _ => Dict::new(),

@@ -27,7 +27,12 @@ use crate::registry::Entry;
 const NAME: &str = "exact-ot";
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo::new(PluginKind::Coupling, NAME, "minibatch optimal transport, squared Euclidean cost, exact assignment (OT-CFM)", &[]),
+    info: PluginInfo::new(
+        PluginKind::Coupling,
+        NAME,
+        "minibatch optimal transport, squared Euclidean cost, exact assignment (OT-CFM)",
+        &[],
+    ),
     make,
 };
 

@@ -9,7 +9,12 @@ use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo::new(PluginKind::Coupling, "independent", "independent pairing: source row i with target row i", &[]),
+    info: PluginInfo::new(
+        PluginKind::Coupling,
+        "independent",
+        "independent pairing: source row i with target row i",
+        &[],
+    ),
     make,
 };
 

@@ -54,7 +54,12 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 pub const ENTRY: Entry<dyn Coupling> = Entry {
-    info: PluginInfo::new(PluginKind::Coupling, NAME, "entropic minibatch OT (stabilised Sinkhorn), partner of each source row drawn from the plan (SB-CFM)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Coupling,
+        NAME,
+        "entropic minibatch OT (stabilised Sinkhorn), partner of each source row drawn from the plan (SB-CFM)",
+        PARAMS,
+    ),
     make,
 };
 

@@ -7,12 +7,17 @@
 //! every cell edge, which is what makes this set hard for smooth flows.
 
 use rand::Rng;
-use runner_sdk::{Dataset, PluginError, PluginInfo, PluginKind, Params};
+use runner_sdk::{Dataset, Params, PluginError, PluginInfo, PluginKind};
 
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "checkerboard", "FFJORD's 2-D checkerboard: 8 uniform 2×2 cells of [−4, 4)²", &[]),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "checkerboard",
+        "FFJORD's 2-D checkerboard: 8 uniform 2×2 cells of [−4, 4)²",
+        &[],
+    ),
     make,
 };
 

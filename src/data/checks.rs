@@ -12,4 +12,3 @@ pub(crate) fn non_negative(p: &Params, name: &str) -> Result<f64, PluginError> {
         Err(p.invalid(name, format!("must be a finite number ≥ 0, got {v}")))
     }
 }
-

@@ -12,13 +12,17 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 use super::checks::non_negative;
 use crate::registry::Entry;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::float("radius", 5.0, "radius of the circle of centres"),
-            ParamSpec::float("std", 1.0, "standard deviation of each Gaussian"),
-        ];
+    ParamSpec::float("radius", 5.0, "radius of the circle of centres"),
+    ParamSpec::float("std", 1.0, "standard deviation of each Gaussian"),
+];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "8gaussians", "8 Gaussians at angles k·45° on a circle of radius 5, std 1", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "8gaussians",
+        "8 Gaussians at angles k·45° on a circle of radius 5, std 1",
+        PARAMS,
+    ),
     make,
 };
 

@@ -7,14 +7,18 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 
 use crate::registry::Entry;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::int("dim", 2, "dimension (the host sets it to the target's)"),
-            ParamSpec::float("mean", 0.0, "mean of every coordinate"),
-            ParamSpec::float("std", 1.0, "standard deviation of every coordinate"),
-        ];
+    ParamSpec::int("dim", 2, "dimension (the host sets it to the target's)"),
+    ParamSpec::float("mean", 0.0, "mean of every coordinate"),
+    ParamSpec::float("std", 1.0, "standard deviation of every coordinate"),
+];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "gaussian", "isotropic normal N(mean, std²·I); the standard normal is the usual noise source", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "gaussian",
+        "isotropic normal N(mean, std²·I); the standard normal is the usual noise source",
+        PARAMS,
+    ),
     make,
 };
 
@@ -53,6 +57,9 @@ impl Dataset for Gaussian {
     }
 
     fn mixture(&self) -> Option<Mixture> {
-        Some(Mixture { dim: self.dim, components: vec![Component { weight: 1.0, mean: vec![self.mean; self.dim], std: self.std }] })
+        Some(Mixture {
+            dim: self.dim,
+            components: vec![Component { weight: 1.0, mean: vec![self.mean; self.dim], std: self.std }],
+        })
     }
 }

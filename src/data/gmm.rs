@@ -14,14 +14,26 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 
 use crate::registry::Entry;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::string("means", "-2; 2", "component means separated by ';', coordinates by ',' (\"-2,0; 2,0\": two components in 2-D)"),
-            ParamSpec::string("stds", "0.5", "one standard deviation for every component, or one per component (\"0.5, 0.2\")"),
-            ParamSpec::string("weights", "", "empty for equal weights, or one positive weight per component (normalised to sum to 1)"),
-        ];
+    ParamSpec::string(
+        "means",
+        "-2; 2",
+        "component means separated by ';', coordinates by ',' (\"-2,0; 2,0\": two components in 2-D)",
+    ),
+    ParamSpec::string("stds", "0.5", "one standard deviation for every component, or one per component (\"0.5, 0.2\")"),
+    ParamSpec::string(
+        "weights",
+        "",
+        "empty for equal weights, or one positive weight per component (normalised to sum to 1)",
+    ),
+];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "gmm", "a user-given isotropic Gaussian mixture in any dimension (the oracle knows its exact velocity)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "gmm",
+        "a user-given isotropic Gaussian mixture in any dimension (the oracle knows its exact velocity)",
+        PARAMS,
+    ),
     make,
 };
 
@@ -52,15 +64,16 @@ fn numbers(p: &Params, name: &str, text: &str) -> Result<Vec<f64>, PluginError> 
 impl Gmm {
     pub fn from_params(p: &Params) -> Result<Gmm, PluginError> {
         let means_text = p.string("means")?;
-        let means = means_text
-            .split(';')
-            .map(|point| numbers(p, "means", point))
-            .collect::<Result<Vec<_>, _>>()?;
+        let means = means_text.split(';').map(|point| numbers(p, "means", point)).collect::<Result<Vec<_>, _>>()?;
         let dim = means[0].len();
         if let Some((k, m)) = means.iter().enumerate().find(|(_, m)| m.len() != dim) {
             return Err(p.invalid(
                 "means",
-                format!("component 1 has {dim} coordinates but component {} has {}, in \"{means_text}\"", k + 1, m.len()),
+                format!(
+                    "component 1 has {dim} coordinates but component {} has {}, in \"{means_text}\"",
+                    k + 1,
+                    m.len()
+                ),
             ));
         }
         let n = means.len();
@@ -90,10 +103,13 @@ impl Gmm {
             .map(|((mean, std), w)| Component { weight: w / total, mean, std })
             .collect();
         let mut acc = 0.0;
-        let mut cumulative: Vec<f64> = components.iter().map(|c| {
-            acc += c.weight;
-            acc
-        }).collect();
+        let mut cumulative: Vec<f64> = components
+            .iter()
+            .map(|c| {
+                acc += c.weight;
+                acc
+            })
+            .collect();
         // Round-off must not leave a draw u ∈ [Σw, 1) without a component.
         *cumulative.last_mut().expect("at least one component") = 1.0;
         Ok(Gmm { mixture: Mixture { dim, components }, cumulative })

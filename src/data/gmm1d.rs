@@ -14,13 +14,17 @@ use runner_sdk::{Component, Dataset, Mixture, ParamSpec, Params, PluginError, Pl
 use super::checks::non_negative;
 use crate::registry::Entry;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::float("mean", 1.5, "the modes sit at ±mean"),
-            ParamSpec::float("std", 0.5, "standard deviation of each mode"),
-        ];
+    ParamSpec::float("mean", 1.5, "the modes sit at ±mean"),
+    ParamSpec::float("std", 0.5, "standard deviation of each mode"),
+];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "gmm1d", "1-D bimodal mixture 0.5·N(−1.5, 0.5²) + 0.5·N(1.5, 0.5²) (the source article's example)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "gmm1d",
+        "1-D bimodal mixture 0.5·N(−1.5, 0.5²) + 0.5·N(1.5, 0.5²) (the source article's example)",
+        PARAMS,
+    ),
     make,
 };
 

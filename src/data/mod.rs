@@ -2,8 +2,8 @@
 //! definitions of the 2-D sets follow the conditional-flow-matching benchmark (BENCHMARKS.md §1)
 //! so that its published numbers and finite-sample floors apply to ours.
 
-mod checks;
 pub mod checkerboard;
+mod checks;
 pub mod eight_gaussians;
 pub mod gaussian;
 pub mod gmm;

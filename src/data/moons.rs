@@ -27,14 +27,18 @@ use runner_sdk::{Dataset, ParamSpec, Params, PluginError, PluginInfo, PluginKind
 use super::checks::non_negative;
 use crate::registry::Entry;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::float("noise", 0.05, "std of the Gaussian noise, before the ×2 scaling"),
-            ParamSpec::boolean("standardise", false, "standardise by the scalar mean and std instead of ×2, x − 1"),
-            ParamSpec::float("scale", 1.0, "factor applied after the map (8gaussians→moons source: 7)"),
-        ];
+    ParamSpec::float("noise", 0.05, "std of the Gaussian noise, before the ×2 scaling"),
+    ParamSpec::boolean("standardise", false, "standardise by the scalar mean and std instead of ×2, x − 1"),
+    ParamSpec::float("scale", 1.0, "factor applied after the map (8gaussians→moons source: 7)"),
+];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "moons", "two moons (sklearn make_moons), ×2, first coordinate −1; or standardised (8gaussians→moons source)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "moons",
+        "two moons (sklearn make_moons), ×2, first coordinate −1; or standardised (8gaussians→moons source)",
+        PARAMS,
+    ),
     make,
 };
 

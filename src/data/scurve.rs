@@ -17,10 +17,14 @@ use crate::registry::Entry;
 /// The benchmark's scaling of both kept coordinates.
 pub const SCALE: f64 = 1.5;
 
-
 const PARAMS: &[ParamSpec] = &[ParamSpec::float("noise", 0.05, "std of the Gaussian noise, before the ×1.5 scaling")];
 pub const ENTRY: Entry<dyn Dataset> = Entry {
-    info: PluginInfo::new(PluginKind::Dataset, "scurve", "S-curve (sklearn make_s_curve), coordinates (x, z), ×1.5", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Dataset,
+        "scurve",
+        "S-curve (sklearn make_s_curve), coordinates (x, z), ×1.5",
+        PARAMS,
+    ),
     make,
 };
 

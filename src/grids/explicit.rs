@@ -59,6 +59,11 @@ fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo::new(PluginKind::Grid, NAME, "the listed times (param `times`, comma-separated); steps must match", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Grid,
+        NAME,
+        "the listed times (param `times`, comma-separated); steps must match",
+        PARAMS,
+    ),
     make,
 };

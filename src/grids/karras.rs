@@ -70,12 +70,19 @@ fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
         return Err(p.invalid("rho", format!("must be positive, got {rho}")));
     }
     if !(0.0 < sigma_min && sigma_min < sigma_max && sigma_max.is_finite()) {
-        return Err(p.invalid("sigma_min", format!("needs 0 < sigma_min < sigma_max < ∞, got {sigma_min} and {sigma_max}")));
+        return Err(
+            p.invalid("sigma_min", format!("needs 0 < sigma_min < sigma_max < ∞, got {sigma_min} and {sigma_max}"))
+        );
     }
     Ok(Box::new(Karras { rho, sigma_min, sigma_max }))
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo::new(PluginKind::Grid, NAME, "EDM's noise levels σ_i (ρ = 7, σ from 80 to 0.002) mapped to t through σ(t)/α(t)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Grid,
+        NAME,
+        "EDM's noise levels σ_i (ρ = 7, σ from 80 to 0.002) mapped to t through σ(t)/α(t)",
+        PARAMS,
+    ),
     make,
 };

@@ -57,12 +57,20 @@ const PARAMS: &[ParamSpec] = &[
 fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
     let (logsnr_min, logsnr_max) = (p.float("logsnr_min")?, p.float("logsnr_max")?);
     if !(logsnr_min.is_finite() && logsnr_max.is_finite() && logsnr_min < logsnr_max) {
-        return Err(p.invalid("logsnr_min", format!("needs finite logsnr_min < logsnr_max, got {logsnr_min} and {logsnr_max}")));
+        return Err(p.invalid(
+            "logsnr_min",
+            format!("needs finite logsnr_min < logsnr_max, got {logsnr_min} and {logsnr_max}"),
+        ));
     }
     Ok(Box::new(LogSnrUniform { logsnr_min, logsnr_max }))
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo::new(PluginKind::Grid, NAME, "equal steps in log(α²/σ²), clamped to [−10, 10] where the path's is infinite", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Grid,
+        NAME,
+        "equal steps in log(α²/σ²), clamped to [−10, 10] where the path's is infinite",
+        PARAMS,
+    ),
     make,
 };

@@ -47,6 +47,11 @@ fn make(p: &Params) -> Result<Box<dyn TimeGrid>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn TimeGrid> = Entry {
-    info: PluginInfo::new(PluginKind::Grid, NAME, "SD3's shifted times: noise level s' = shift·s/(1 + (shift − 1)·s), shift 3", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Grid,
+        NAME,
+        "SD3's shifted times: noise level s' = shift·s/(1 + (shift − 1)·s), shift 3",
+        PARAMS,
+    ),
     make,
 };

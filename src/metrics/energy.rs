@@ -26,15 +26,16 @@ use crate::registry::Entry;
 /// The default largest set size, per side.
 pub const DEFAULT_MAX_POINTS: i64 = 10_000;
 
-
-const PARAMS: &[ParamSpec] = &[ParamSpec::int(
-            "max_points",
-            DEFAULT_MAX_POINTS,
-            "largest number of points per side (O(n²) distances)",
-        )];
+const PARAMS: &[ParamSpec] =
+    &[ParamSpec::int("max_points", DEFAULT_MAX_POINTS, "largest number of points per side (O(n²) distances)")];
 /// The registry entry of `energy`.
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "energy", "energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic over all pairs)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "energy",
+        "energy distance 2E‖X−Y‖ − E‖X−X'‖ − E‖Y−Y'‖ (V-statistic over all pairs)",
+        PARAMS,
+    ),
     make,
 };
 

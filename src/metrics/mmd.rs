@@ -30,10 +30,15 @@ pub const BANDWIDTHS: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
 /// exp(−a) for a beyond this is below f64's smallest subnormal: the term is exactly 0.
 const EXP_UNDERFLOW: f64 = 746.0;
 
-
-const PARAMS: &[ParamSpec] = &[ParamSpec::int("max_points", 5000, "largest number of points per side (O(n²) kernel evaluations)")];
+const PARAMS: &[ParamSpec] =
+    &[ParamSpec::int("max_points", 5000, "largest number of points per side (O(n²) kernel evaluations)")];
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "mmd", "biased MMD² with a sum of Gaussian kernels, bandwidths 0.01–100", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "mmd",
+        "biased MMD² with a sum of Gaussian kernels, bandwidths 0.01–100",
+        PARAMS,
+    ),
     make,
 };
 

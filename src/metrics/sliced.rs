@@ -29,14 +29,18 @@ use crate::registry::Entry;
 /// The default number of random directions.
 pub const DEFAULT_DIRECTIONS: i64 = 500;
 
-
 const PARAMS: &[ParamSpec] = &[
-            ParamSpec::int("directions", DEFAULT_DIRECTIONS, "number of random unit directions (fixed by `seed`)"),
-            ParamSpec::int("seed", 0, "seed of the directions"),
-        ];
+    ParamSpec::int("directions", DEFAULT_DIRECTIONS, "number of random unit directions (fixed by `seed`)"),
+    ParamSpec::int("seed", 0, "seed of the directions"),
+];
 /// The registry entry of `sliced-w2`.
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "sliced-w2", "sliced 2-Wasserstein distance: √ of the mean exact 1-D W2² over random directions", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "sliced-w2",
+        "sliced 2-Wasserstein distance: √ of the mean exact 1-D W2² over random directions",
+        PARAMS,
+    ),
     make,
 };
 

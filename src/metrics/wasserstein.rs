@@ -63,12 +63,22 @@ const PARAMS: &[ParamSpec] = &[ParamSpec::int(
 )];
 
 pub const W2_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "w2", "exact 2-Wasserstein distance (sorting in 1-D, exact assignment otherwise)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "w2",
+        "exact 2-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
+        PARAMS,
+    ),
     make: |p| make(p, Order::W2),
 };
 
 pub const W1_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "w1", "exact 1-Wasserstein distance (sorting in 1-D, exact assignment otherwise)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "w1",
+        "exact 1-Wasserstein distance (sorting in 1-D, exact assignment otherwise)",
+        PARAMS,
+    ),
     make: |p| make(p, Order::W1),
 };
 

@@ -2,9 +2,9 @@
 //! posterior of a Gaussian-mixture target ([`Oracle`]); [`Model`] is the one type the sampling
 //! code dispatches on.
 
+pub mod host;
 mod mlp;
 mod oracle;
-pub mod host;
 pub mod selu;
 pub mod silu;
 #[cfg(feature = "tch")]

@@ -29,7 +29,9 @@ use crate::solvers::VectorDynamics;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum OracleError {
-    #[error("the oracle needs a Gaussian-mixture target; dataset `{0}` is not one (gaussian, gmm1d, gmm, 8gaussians are)")]
+    #[error(
+        "the oracle needs a Gaussian-mixture target; dataset `{0}` is not one (gaussian, gmm1d, gmm, 8gaussians are)"
+    )]
     NotAMixture(String),
     #[error("the oracle needs the standard normal source N(0, I); `{0}` is not it")]
     Source(String),
@@ -58,7 +60,12 @@ pub struct PosteriorMeans {
 impl Oracle {
     /// The oracle of `mixture` (the target, called `name` in errors) on `schedule`. The source
     /// must be the standard normal: the formulas integrate x0 out as N(0, I).
-    pub fn new(name: &str, mixture: Option<Mixture>, source: (&str, Option<Mixture>), schedule: Arc<dyn Schedule>) -> Result<Oracle, OracleError> {
+    pub fn new(
+        name: &str,
+        mixture: Option<Mixture>,
+        source: (&str, Option<Mixture>),
+        schedule: Arc<dyn Schedule>,
+    ) -> Result<Oracle, OracleError> {
         let mixture = mixture.ok_or_else(|| OracleError::NotAMixture(name.to_string()))?;
         if !source.1.is_some_and(|m| m.is_standard_normal()) {
             return Err(OracleError::Source(source.0.to_string()));

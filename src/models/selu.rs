@@ -24,12 +24,20 @@ impl Pointwise for Selu {
     fn value(&self, x: f32) -> f32 {
         // exp of min(x, 0): the positive side's exponential is never used, and must not overflow.
         let negative = LAMBDA * ALPHA * (exp(x.min(0.0)) - 1.0);
-        if x > 0.0 { LAMBDA * x } else { negative }
+        if x > 0.0 {
+            LAMBDA * x
+        } else {
+            negative
+        }
     }
 
     #[inline(always)]
     fn slope(&self, x: f32) -> f32 {
         let negative = LAMBDA * ALPHA * exp(x.min(0.0));
-        if x > 0.0 { LAMBDA } else { negative }
+        if x > 0.0 {
+            LAMBDA
+        } else {
+            negative
+        }
     }
 }

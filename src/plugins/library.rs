@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use runner_abi as abi;
-use runner_sdk::{Coupling, Dataset, Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Schedule, Solver, TimeGrid};
+use runner_sdk::{
+    Coupling, Dataset, Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Schedule, Solver, TimeGrid,
+};
 use thiserror::Error;
 
 use runner_sdk::export::convert;
@@ -27,7 +29,11 @@ pub enum LoadError {
     NotALibrary { path: PathBuf, message: String },
     #[error("plugin {path}: the library exports no `{symbol}`, so it is not a runner plugin (build it with runner_sdk::export_plugin!)")]
     MissingSymbol { path: PathBuf, symbol: &'static str },
-    #[error("plugin {path}: `{}` returned the magic number {found:#x}, not runner's {:#x}", abi::ABI_SYMBOL, abi::MAGIC)]
+    #[error(
+        "plugin {path}: `{}` returned the magic number {found:#x}, not runner's {:#x}",
+        abi::ABI_SYMBOL,
+        abi::MAGIC
+    )]
     BadMagic { path: PathBuf, found: u64 },
     #[error(
         "plugin {path} is built for plugin ABI {major}.{minor}, but this runner speaks ABI {}.{}: {advice}",
@@ -67,7 +73,9 @@ impl Registry {
         // Check every name first, so that a failing library registers nothing.
         let mut staged = self.clone();
         for plugin in descriptor.plugins {
-            plugin.register(&mut staged, origin.clone()).map_err(|source| LoadError::Registry { path: path.clone(), source })?;
+            plugin
+                .register(&mut staged, origin.clone())
+                .map_err(|source| LoadError::Registry { path: path.clone(), source })?;
         }
         *self = staged;
         Ok(())
@@ -85,7 +93,8 @@ fn open(path: &Path) -> Result<libloading::Library, LoadError> {
 
 #[cfg(not(unix))]
 fn open(path: &Path) -> Result<libloading::Library, LoadError> {
-    unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::NotALibrary { path: path.to_path_buf(), message: e.to_string() })
+    unsafe { libloading::Library::new(path) }
+        .map_err(|e| LoadError::NotALibrary { path: path.to_path_buf(), message: e.to_string() })
 }
 
 /// What a library's descriptor says, copied into host-owned values.
@@ -110,24 +119,36 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
     if version.magic != abi::MAGIC {
         return Err(LoadError::BadMagic { path: path.to_path_buf(), found: version.magic });
     }
-    compatible(version.major, version.minor)
-        .map_err(|advice| LoadError::Version { path: path.to_path_buf(), major: version.major, minor: version.minor, advice })?;
+    compatible(version.major, version.minor).map_err(|advice| LoadError::Version {
+        path: path.to_path_buf(),
+        major: version.major,
+        minor: version.minor,
+        advice,
+    })?;
     let library_fn = unsafe { library.get::<abi::LibraryFn>(abi::LIBRARY_SYMBOL.as_bytes()) }
         .map_err(|_| LoadError::MissingSymbol { path: path.to_path_buf(), symbol: abi::LIBRARY_SYMBOL })?;
     let raw = unsafe { library_fn() };
     if raw.is_null() {
-        return Err(bad(format!("`{}` returned no descriptor (the plugin failed to describe itself)", abi::LIBRARY_SYMBOL)));
+        return Err(bad(format!(
+            "`{}` returned no descriptor (the plugin failed to describe itself)",
+            abi::LIBRARY_SYMBOL
+        )));
     }
     let raw = unsafe { &*raw };
     if raw.size < size_of::<abi::Library>() {
-        return Err(bad(format!("its descriptor is {} bytes, smaller than ABI 1.0's {}", raw.size, size_of::<abi::Library>())));
+        return Err(bad(format!(
+            "its descriptor is {} bytes, smaller than ABI 1.0's {}",
+            raw.size,
+            size_of::<abi::Library>()
+        )));
     }
     let text = |s: abi::Str, what: &str| -> Result<String, LoadError> {
         String::from_utf8(unsafe { s.bytes() }.to_vec()).map_err(|_| bad(format!("{what} is not UTF-8")))
     };
     let name = text(raw.name, "the library name")?;
     let version = text(raw.version, "the library version")?;
-    let raw_plugins = if raw.n_plugins == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(raw.plugins, raw.n_plugins) } };
+    let raw_plugins =
+        if raw.n_plugins == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(raw.plugins, raw.n_plugins) } };
     let mut plugins = Vec::with_capacity(raw_plugins.len());
     for (i, p) in raw_plugins.iter().enumerate() {
         if p.size < size_of::<abi::Plugin>() {
@@ -135,7 +156,8 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
         }
         let plugin_name = text(p.name, &format!("plugin {i}'s name"))?;
         let kind = convert::kind_from_abi(p.kind).map_err(|e| bad(format!("plugin `{plugin_name}`: {e}")))?;
-        let raw_params = if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
+        let raw_params =
+            if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
         let params = raw_params
             .iter()
             .map(|q| unsafe { convert::param_spec_from_abi(q) })
@@ -170,7 +192,10 @@ fn table<T>(ptr: *const c_void, name: &str) -> Result<&'static T, String> {
 
 macro_rules! lifecycle {
     ($t:expr, $name:expr, $table:literal) => {
-        (foreign::required($name, $table, "create", $t.create)?, foreign::required($name, $table, "destroy", $t.destroy)?)
+        (
+            foreign::required($name, $table, "create", $t.create)?,
+            foreign::required($name, $table, "destroy", $t.destroy)?,
+        )
     };
 }
 
@@ -245,9 +270,16 @@ impl Plugin {
                     let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
                     let mut raw = abi::SolverInfo::default();
                     foreign::call(&name, |err| unsafe { t.info.unwrap()(instance.ptr(), &mut raw, err) })?;
-                    let kind = convert::solver_kind_from_abi(&raw).map_err(|e| foreign::invalid(&name, e.to_string()))?;
+                    let kind =
+                        convert::solver_kind_from_abi(&raw).map_err(|e| foreign::invalid(&name, e.to_string()))?;
                     let step = t.step.unwrap();
-                    Ok(Box::new(foreign::ForeignSolver { instance, vtable: t, step, kind, evals_per_step: raw.evals_per_step }))
+                    Ok(Box::new(foreign::ForeignSolver {
+                        instance,
+                        vtable: t,
+                        step,
+                        kind,
+                        evals_per_step: raw.evals_per_step,
+                    }))
                 };
                 registry.add::<dyn Solver>(Registered::new(self.info, origin, Arc::new(make)))
             }
@@ -275,7 +307,8 @@ impl Plugin {
                     if let Some(f) = t.input {
                         foreign::call(&name, |err| unsafe { f(instance.ptr(), &mut input, err) })?;
                     }
-                    let input = convert::metric_input_from_abi(input).map_err(|e| foreign::invalid(&name, e.to_string()))?;
+                    let input =
+                        convert::metric_input_from_abi(input).map_err(|e| foreign::invalid(&name, e.to_string()))?;
                     Ok(Box::new(foreign::ForeignMetric { instance, vtable: t, input }))
                 };
                 registry.add::<dyn Metric>(Registered::new(self.info, origin, Arc::new(make)))

@@ -22,7 +22,8 @@ pub fn files_in_plugin_path(value: &str) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for dir in std::env::split_paths(value).filter(|d| !d.as_os_str().is_empty()) {
         let entries = std::fs::read_dir(&dir).map_err(|_| LoadError::Missing { path: dir.clone() })?;
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_plugin_file(p)).collect();
+        let mut files: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_plugin_file(p)).collect();
         files.sort();
         out.extend(files);
     }

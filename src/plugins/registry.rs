@@ -28,9 +28,15 @@ pub struct Entry<T: ?Sized + 'static> {
 pub enum Origin {
     BuiltIn,
     /// A dynamic library: its file, and the name and version its descriptor declares.
-    Library { path: PathBuf, library: String, version: String },
+    Library {
+        path: PathBuf,
+        library: String,
+        version: String,
+    },
     /// A rhai file.
-    Script { path: PathBuf },
+    Script {
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -172,7 +178,11 @@ impl Registry {
     }
 
     /// Look `name` up and build it with `given` parameters (defaults fill the rest).
-    pub fn build<T: Pluggable + ?Sized>(&self, name: &str, given: &BTreeMap<String, ParamValue>) -> Result<Box<T>, RegistryError> {
+    pub fn build<T: Pluggable + ?Sized>(
+        &self,
+        name: &str,
+        given: &BTreeMap<String, ParamValue>,
+    ) -> Result<Box<T>, RegistryError> {
         Ok(self.find::<T>(name)?.build(given)?)
     }
 

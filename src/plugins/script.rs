@@ -46,7 +46,10 @@ impl Registry {
         let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
         let engine = Engine::new();
         let ast = engine.compile(&source).map_err(|e| bad(format!("does not compile: {e}")))?;
-        let defined: Vec<&str> = FUNCTIONS.into_iter().filter(|f| ast.iter_functions().any(|d| d.name == *f && d.params.len() == 1)).collect();
+        let defined: Vec<&str> = FUNCTIONS
+            .into_iter()
+            .filter(|f| ast.iter_functions().any(|d| d.name == *f && d.params.len() == 1))
+            .collect();
         for required in ["alpha", "sigma"] {
             if !defined.contains(&required) {
                 return Err(bad(format!("a script schedule defines `fn {required}(t)`")));
@@ -58,7 +61,12 @@ impl Registry {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = constant("NAME").unwrap_or(stem);
         let summary = constant("SUMMARY").unwrap_or_else(|| format!("rhai schedule {}", path.display()));
-        let info = PluginInfo { name: name.into(), kind: PluginKind::Schedule, summary: summary.into(), params: Vec::new().into() };
+        let info = PluginInfo {
+            name: name.into(),
+            kind: PluginKind::Schedule,
+            summary: summary.into(),
+            params: Vec::new().into(),
+        };
         let script = Arc::new(Script {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             path: path.to_path_buf(),
@@ -108,7 +116,11 @@ impl ScriptSchedule {
             match result.map(|v| v.as_float().or_else(|_| v.as_int().map(|i| i as f64))) {
                 Ok(Ok(v)) => v,
                 Ok(Err(kind)) => {
-                    tracing::error!("script schedule {}: `{}({t})` returned a {kind}, not a number", self.name, FUNCTIONS[index]);
+                    tracing::error!(
+                        "script schedule {}: `{}({t})` returned a {kind}, not a number",
+                        self.name,
+                        FUNCTIONS[index]
+                    );
                     f64::NAN
                 }
                 Err(e) => {

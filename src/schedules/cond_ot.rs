@@ -54,6 +54,11 @@ fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, NAME, "straight path α = t, σ = 1 − t, constant noise γ = sigma (rectified flow; I-CFM with sigma > 0)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        NAME,
+        "straight path α = t, σ = 1 − t, constant noise γ = sigma (rectified flow; I-CFM with sigma > 0)",
+        PARAMS,
+    ),
     make,
 };

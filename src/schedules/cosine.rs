@@ -32,6 +32,11 @@ fn make(_: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, "cosine", "trigonometric VP path α = sin(πt/2), σ = cos(πt/2) (GVP)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        "cosine",
+        "trigonometric VP path α = sin(πt/2), σ = cos(πt/2) (GVP)",
+        PARAMS,
+    ),
     make,
 };

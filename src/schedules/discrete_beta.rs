@@ -142,12 +142,22 @@ fn make_cosine(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const LINEAR_ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, LINEAR, "DDPM (Ho et al.): β linear from 1e-4 to 0.02 over T = 1000 steps, log ᾱ interpolated in between", LINEAR_PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        LINEAR,
+        "DDPM (Ho et al.): β linear from 1e-4 to 0.02 over T = 1000 steps, log ᾱ interpolated in between",
+        LINEAR_PARAMS,
+    ),
     make: make_linear,
 };
 
 pub const COSINE_ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, COSINE, "improved DDPM (Nichol & Dhariwal): cosine ᾱ with s = 0.008, β clipped at 0.999, T = 1000", COSINE_PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        COSINE,
+        "improved DDPM (Nichol & Dhariwal): cosine ᾱ with s = 0.008, β clipped at 0.999, T = 1000",
+        COSINE_PARAMS,
+    ),
     make: make_cosine,
 };
 

@@ -24,6 +24,11 @@ fn make(_: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, "linear-vp", "variance-preserving path α = t, σ = √(1 − t²); σ' → −∞ at t = 1", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        "linear-vp",
+        "variance-preserving path α = t, σ = √(1 − t²); σ' → −∞ at t = 1",
+        PARAMS,
+    ),
     make,
 };

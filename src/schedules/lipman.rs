@@ -39,6 +39,11 @@ fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, NAME, "OT path of Lipman et al.: α = t, σ = 1 − (1 − σ_min)·t, σ(1) = σ_min", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        NAME,
+        "OT path of Lipman et al.: α = t, σ = 1 − (1 − σ_min)·t, σ(1) = σ_min",
+        PARAMS,
+    ),
     make,
 };

@@ -59,6 +59,11 @@ fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, NAME, "Brownian-bridge path of SB-CFM: α = t, σ = 1 − t, γ = sigma·√(t(1 − t)); γ' infinite at both ends", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        NAME,
+        "Brownian-bridge path of SB-CFM: α = t, σ = 1 − t, γ = sigma·√(t(1 − t)); γ' infinite at both ends",
+        PARAMS,
+    ),
     make,
 };

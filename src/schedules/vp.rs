@@ -79,6 +79,11 @@ fn make(p: &Params) -> Result<Box<dyn Schedule>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Schedule> = Entry {
-    info: PluginInfo::new(PluginKind::Schedule, NAME, "continuous VP-SDE (β linear from β_min to β_max in τ = 1 − t); α(0) ≈ 0.0066, σ' → −∞ at t = 1", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Schedule,
+        NAME,
+        "continuous VP-SDE (β linear from β_min to β_max in τ = 1 − t); α(0) ≈ 0.0066, σ' → −∞ at t = 1",
+        PARAMS,
+    ),
     make,
 };

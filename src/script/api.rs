@@ -142,10 +142,13 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         }
         Ok(out)
     });
-    engine.register_fn("evaluate", |ctx: NativeCallContext, tr: &mut TrialHandle, solver: &str, nfe: i64| -> Result<Map> {
-        let request = Evaluation { solver: solver.to_string(), params: BTreeMap::new(), nfe: positive(&ctx, nfe)? };
-        evaluate(&ctx, tr, &request)
-    });
+    engine.register_fn(
+        "evaluate",
+        |ctx: NativeCallContext, tr: &mut TrialHandle, solver: &str, nfe: i64| -> Result<Map> {
+            let request = Evaluation { solver: solver.to_string(), params: BTreeMap::new(), nfe: positive(&ctx, nfe)? };
+            evaluate(&ctx, tr, &request)
+        },
+    );
     engine.register_fn("evaluate", |ctx: NativeCallContext, tr: &mut TrialHandle, spec: Map| -> Result<Map> {
         let mut solver = None;
         let mut nfe = None;
@@ -178,10 +181,18 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
 }
 
 fn positive(ctx: &NativeCallContext, nfe: i64) -> Result<usize> {
-    usize::try_from(nfe).ok().filter(|&n| n > 0).ok_or_else(|| fail(ctx, format!("nfe must be a positive integer, got {nfe}")))
+    usize::try_from(nfe)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| fail(ctx, format!("nfe must be a positive integer, got {nfe}")))
 }
 
-fn new_trial(ctx: &NativeCallContext, state: &Rc<RefCell<State>>, sw: &SweepHandle, map: Option<Map>) -> Result<TrialHandle> {
+fn new_trial(
+    ctx: &NativeCallContext,
+    state: &Rc<RefCell<State>>,
+    sw: &SweepHandle,
+    map: Option<Map>,
+) -> Result<TrialHandle> {
     let st = state.borrow();
     let mut maps = Vec::new();
     if let Some(map) = map {

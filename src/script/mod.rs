@@ -92,7 +92,12 @@ pub fn run(session: Session) -> Result<(), ScriptError> {
 
 /// Run script text (`session.script` names it in messages and anchors relative paths).
 pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
-    let state = Rc::new(RefCell::new(State { script: session.script, layers: session.layers, registry: session.registry, dry_run: session.dry_run }));
+    let state = Rc::new(RefCell::new(State {
+        script: session.script,
+        layers: session.layers,
+        registry: session.registry,
+        dry_run: session.dry_run,
+    }));
     let mut engine = Engine::new();
     // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits
     // generous rather than surprising users mid-sweep.

@@ -9,7 +9,8 @@ use crate::sweep::Row;
 /// A rhai map as a config layer. Keys may be dotted (`"path.schedule"`) or nested maps;
 /// both merge into one table.
 pub fn map_to_dict(map: &Map) -> Result<Dict, String> {
-    let json: serde_json::Value = rhai::serde::from_dynamic(&Dynamic::from_map(map.clone())).map_err(|e| e.to_string())?;
+    let json: serde_json::Value =
+        rhai::serde::from_dynamic(&Dynamic::from_map(map.clone())).map_err(|e| e.to_string())?;
     let mut dict = Dict::new();
     if let serde_json::Value::Object(obj) = json {
         for (k, v) in obj {

@@ -93,7 +93,10 @@ impl StepControl {
 
     /// Split an evaluation's keys into the controller's and the solver's.
     pub fn split(given: &BTreeMap<String, ParamValue>) -> (BTreeMap<String, ParamValue>, BTreeMap<String, ParamValue>) {
-        given.iter().map(|(k, v)| (k.clone(), v.clone())).partition(|(k, _)| PARAMS.iter().any(|s| s.name == k.as_str()))
+        given
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .partition(|(k, _)| PARAMS.iter().any(|s| s.name == k.as_str()))
     }
 }
 

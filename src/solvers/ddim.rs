@@ -4,7 +4,9 @@
 //! standard deviation). η = 0 is deterministic (the first-order solver of the probability-flow
 //! ODE in log-SNR time); η = 1 has DDPM's marginals.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext};
+use runner_sdk::{
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext,
+};
 
 use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
@@ -44,7 +46,14 @@ impl Solver for Ddim {
         self.nfe(if self.eta == 0.0 { 2000 } else { 1000 })
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        _: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let noise = self.eta * tr.posterior_variance().sqrt();
         let on_eps = (tr.sigma_s * tr.sigma_s - noise * noise).max(0.0).sqrt();
@@ -63,6 +72,11 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "DDIM: deterministic at η = 0, η·(ancestral std) of fresh noise otherwise; 1 evaluation per step", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "DDIM: deterministic at η = 0, η·(ancestral std) of fresh noise otherwise; 1 evaluation per step",
+        PARAMS,
+    ),
     make,
 };

@@ -6,7 +6,9 @@
 //! As in Ho et al.'s Algorithm 2, the step that lands on the data (σ_s = 0) adds no noise, with
 //! either variance.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext};
+use runner_sdk::{
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext,
+};
 
 use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
@@ -51,7 +53,14 @@ impl Solver for Ddpm {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        _: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let (on_x, on_x1) = tr.posterior_mean();
         let variance = match self.variance {
@@ -74,6 +83,11 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "DDPM ancestral sampling from the posterior q(x_s | x_t, x̂1): stochastic, 1 evaluation per step", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "DDPM ancestral sampling from the posterior q(x_s | x_t, x̂1): stochastic, 1 evaluation per step",
+        PARAMS,
+    ),
     make,
 };

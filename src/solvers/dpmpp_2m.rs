@@ -9,7 +9,9 @@
 //! and any step to σ_s = 0 (h = ∞) fall back to first order. The previous prediction lives
 //! in the step context's history.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target};
+use runner_sdk::{
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target,
+};
 
 use super::lincomb_nonzero;
 use super::posterior::Transition;
@@ -35,7 +37,14 @@ impl Solver for DpmPp2m {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let on_x = tr.sigma_s / tr.sigma_t;
         // α_s·(1 − e^{−h}).
@@ -66,6 +75,11 @@ fn make(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "DPM-Solver++(2M): second-order multistep in log(α/σ) on data predictions, 1 evaluation per step", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "DPM-Solver++(2M): second-order multistep in log(α/σ) on data predictions, 1 evaluation per step",
+        PARAMS,
+    ),
     make,
 };

@@ -11,7 +11,9 @@
 //! NFE: 2 per step except the Euler last step, so NFE = 2·steps − 1 and only odd NFE are
 //! reachable (`steps_for_nfe` maps NFE 2k − 1 to k steps and refuses even values).
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target};
+use runner_sdk::{
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target,
+};
 
 use super::lincomb_nonzero;
 use super::posterior::Transition;
@@ -41,19 +43,32 @@ impl Solver for EdmHeun {
         self.nfe(200)
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         if ctx.is_last() {
             // Euler, which is well defined down to σ_s = 0.
             let x1 = f.predict(x, t, Target::Data)?;
-            let out = lincomb_nonzero(f, &[(tr.sigma_s / tr.sigma_t, x), (tr.alpha_s - tr.sigma_s * tr.alpha_t / tr.sigma_t, x1)]);
+            let out = lincomb_nonzero(
+                f,
+                &[(tr.sigma_s / tr.sigma_t, x), (tr.alpha_s - tr.sigma_s * tr.alpha_t / tr.sigma_t, x1)],
+            );
             f.release(x1);
             return out;
         }
         if tr.alpha_t.is_nan() || tr.alpha_t <= 0.0 {
             return Err(PluginError::Invalid {
                 plugin: NAME.to_string(),
-                message: format!("needs α > 0 where a step starts (σ/α finite), got α({t}) = {}; start the grid later", tr.alpha_t),
+                message: format!(
+                    "needs α > 0 where a step starts (σ/α finite), got α({t}) = {}; start the grid later",
+                    tr.alpha_t
+                ),
             });
         }
         let rho = tr.sigma_s * tr.alpha_t / (tr.alpha_s * tr.sigma_t);
@@ -89,6 +104,11 @@ fn make(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "EDM's Heun sampler in σ/α with an Euler last step: NFE = 2·steps − 1 (odd NFE only)", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "EDM's Heun sampler in σ/α with an Euler last step: NFE = 2·steps − 1 (odd NFE only)",
+        PARAMS,
+    ),
     make,
 };

@@ -77,10 +77,17 @@ fn make_tsit5(_: &Params) -> Result<Box<dyn Solver>, PluginError> {
     Ok(Box::new(RungeKutta::adaptive(&TSIT5)))
 }
 
-
-pub const BOSH3_ENTRY: Entry<dyn Solver> =
-    entry("bosh3", "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step", &[], make_bosh3);
-pub const DOPRI5_ENTRY: Entry<dyn Solver> =
-    entry("dopri5", "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", &[], make_dopri5);
+pub const BOSH3_ENTRY: Entry<dyn Solver> = entry(
+    "bosh3",
+    "Bogacki–Shampine 3(2), adaptive (rtol/atol), FSAL: 3 evaluations per accepted step",
+    &[],
+    make_bosh3,
+);
+pub const DOPRI5_ENTRY: Entry<dyn Solver> = entry(
+    "dopri5",
+    "Dormand–Prince 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step",
+    &[],
+    make_dopri5,
+);
 pub const TSIT5_ENTRY: Entry<dyn Solver> =
     entry("tsit5", "Tsitouras 5(4), adaptive (rtol/atol), FSAL: 6 evaluations per accepted step", &[], make_tsit5);

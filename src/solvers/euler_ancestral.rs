@@ -12,7 +12,9 @@
 //! DDIM update with the same η — the two names describe one sampler (η = 1: DDPM's chain), a
 //! fact the tests check; k-diffusion's defaults are η = 1.
 
-use runner_sdk::{Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext};
+use runner_sdk::{
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext,
+};
 
 use super::posterior::{denoising_step, Transition};
 use crate::registry::Entry;
@@ -38,7 +40,14 @@ impl Solver for EulerAncestral {
         self.nfe(if self.eta == 0.0 { 2000 } else { 1000 })
     }
 
-    fn step(&self, f: &mut dyn Dynamics, _: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        _: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tr = Transition::between(NAME, f, t, t_next)?;
         let rho = tr.sigma_s * tr.alpha_t / (tr.alpha_s * tr.sigma_t);
         let up = (self.eta * tr.sigma_s * (1.0 - rho * rho).max(0.0).sqrt()).min(tr.sigma_s);
@@ -49,8 +58,11 @@ impl Solver for EulerAncestral {
     }
 }
 
-const PARAMS: &[ParamSpec] =
-    &[ParamSpec::float("eta", 1.0, "share of the ancestral noise: 0 is the deterministic Euler step, 1 k-diffusion's default")];
+const PARAMS: &[ParamSpec] = &[ParamSpec::float(
+    "eta",
+    1.0,
+    "share of the ancestral noise: 0 is the deterministic Euler step, 1 k-diffusion's default",
+)];
 
 fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
     let eta = p.float("eta")?;
@@ -61,6 +73,11 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "k-diffusion's Euler ancestral (σ_down/σ_up split, η = 1): stochastic, 1 evaluation per step", PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "k-diffusion's Euler ancestral (σ_down/σ_up split, η = 1): stochastic, 1 evaluation per step",
+        PARAMS,
+    ),
     make,
 };

@@ -1,7 +1,9 @@
 //! `euler-maruyama`: the Euler–Maruyama scheme on the reverse-time SDE ([`super::reverse_sde`]):
 //! x' = x + h·drift(x, t) + g(t)·√h·z. Weak order 1; one evaluation per step.
 
-use runner_sdk::{Dynamics, Handle, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target};
+use runner_sdk::{
+    Dynamics, Handle, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target,
+};
 
 use super::lincomb_nonzero;
 use super::reverse_sde::{self, ReverseSde};
@@ -23,7 +25,14 @@ impl Solver for EulerMaruyama {
         1
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         if self.sde.denoises(ctx) {
             return reverse_sde::denoise(f, x, t);
         }
@@ -49,6 +58,11 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "Euler–Maruyama on the reverse SDE (drift v + ½g²·score from one data prediction): 1 evaluation per step", reverse_sde::PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "Euler–Maruyama on the reverse SDE (drift v + ½g²·score from one data prediction): 1 evaluation per step",
+        reverse_sde::PARAMS,
+    ),
     make,
 };

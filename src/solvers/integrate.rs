@@ -105,7 +105,9 @@ pub fn integrate(
         run.trajectory.push((times[0], x0));
     }
     let outcome = match solver.kind() {
-        SolverKind::Adaptive { error_order, .. } => run.adaptive(solver, &mut f, &mut ctx, options.control, error_order),
+        SolverKind::Adaptive { error_order, .. } => {
+            run.adaptive(solver, &mut f, &mut ctx, options.control, error_order)
+        }
         _ => run.fixed(solver, &mut f, &mut ctx),
     };
     ctx.release_all(&mut f);
@@ -156,7 +158,12 @@ struct Run {
 }
 
 impl Run {
-    fn fixed(&mut self, solver: &dyn Solver, f: &mut dyn Dynamics, ctx: &mut Memory<'_>) -> Result<Integration, SolveError> {
+    fn fixed(
+        &mut self,
+        solver: &dyn Solver,
+        f: &mut dyn Dynamics,
+        ctx: &mut Memory<'_>,
+    ) -> Result<Integration, SolveError> {
         let times = ctx.grid;
         let last = times.len() - 2;
         let mut seen_finite = times[0];
@@ -205,7 +212,8 @@ impl Run {
                 let v0 = f.predict(self.x0, t_start, Target::Velocity).map_err(at_start)?;
                 // FSAL methods reuse it as their first stage.
                 ctx.remember(t_start, Target::Velocity, v0);
-                controller::initial_step(f, &control, error_order, self.x0, v0, zero, t_start, span).map_err(at_start)?
+                controller::initial_step(f, &control, error_order, self.x0, v0, zero, t_start, span)
+                    .map_err(at_start)?
             };
             let mut k = Controller { control, error_order, h };
             let (mut accepted, mut rejected) = (0, 0);
@@ -224,7 +232,13 @@ impl Run {
                             }
                             return Ok(self.result(t, accepted, rejected));
                         }
-                        return Err(SolveError::MaxSteps { max_steps: control.max_steps, t, t_end, accepted, rejected });
+                        return Err(SolveError::MaxSteps {
+                            max_steps: control.max_steps,
+                            t,
+                            t_end,
+                            accepted,
+                            rejected,
+                        });
                     }
                     let t_next = if t + k.h >= target { target } else { t + k.h };
                     let failed = |cause| SolveError::Step { step: attempts, t, t_next, cause };

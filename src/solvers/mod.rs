@@ -34,7 +34,11 @@ pub use vector::VectorDynamics;
 /// A solver from an evaluation's keys, with the controller its keys set: the controller's keys
 /// (`rtol`, `atol`, …) are taken only by adaptive solvers; any other solver refuses them as it
 /// refuses any parameter it does not declare.
-pub fn build(registry: &Registry, name: &str, given: &BTreeMap<String, ParamValue>) -> Result<(Box<dyn Solver>, StepControl), RegistryError> {
+pub fn build(
+    registry: &Registry,
+    name: &str,
+    given: &BTreeMap<String, ParamValue>,
+) -> Result<(Box<dyn Solver>, StepControl), RegistryError> {
     let (control, own) = StepControl::split(given);
     let entry = registry.find::<dyn Solver>(name)?;
     let solver = entry.build(&own)?;

@@ -74,7 +74,14 @@ impl Transition {
 /// One diffusion-sampler step from `x` at t: a single model evaluation x̂1, then
 /// `on_x·x + on_x1·x̂1 + std·z` with fresh noise z when `std > 0`. DDPM and DDIM differ only in
 /// the three coefficients.
-pub fn denoising_step(f: &mut dyn Dynamics, x: Handle, t: f64, on_x: f64, on_x1: f64, std: f64) -> Result<Handle, PluginError> {
+pub fn denoising_step(
+    f: &mut dyn Dynamics,
+    x: Handle,
+    t: f64,
+    on_x: f64,
+    on_x1: f64,
+    std: f64,
+) -> Result<Handle, PluginError> {
     let x1 = f.predict(x, t, Target::Data)?;
     let result = if std > 0.0 {
         f.noise_like(x).and_then(|z| {

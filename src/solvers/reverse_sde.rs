@@ -73,7 +73,9 @@ impl ReverseSde {
         match self.diffusion {
             Diffusion::Constant => self.scale,
             Diffusion::Sigma => self.scale * c.sigma,
-            Diffusion::Forward => self.scale * (2.0 * c.sigma * (c.sigma * c.d_alpha / c.alpha - c.d_sigma)).max(0.0).sqrt(),
+            Diffusion::Forward => {
+                self.scale * (2.0 * c.sigma * (c.sigma * c.d_alpha / c.alpha - c.d_sigma)).max(0.0).sqrt()
+            }
             Diffusion::Zero => 0.0,
         }
     }

@@ -12,8 +12,7 @@
 //! the step context, so an accepted step's successor starts without a model call.
 
 use runner_sdk::{
-    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext,
-    Target,
+    Dynamics, Handle, ParamSpec, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target,
 };
 
 use crate::registry::Entry;
@@ -49,14 +48,22 @@ impl Tableau {
 pub static EULER: Tableau = Tableau { a: &[&[]], b: &[1.0], c: &[0.0], order: 1, b_hat: &[], embedded_order: 0 };
 
 /// The explicit midpoint rule.
-pub static MIDPOINT: Tableau = Tableau { a: &[&[], &[0.5]], b: &[0.0, 1.0], c: &[0.0, 0.5], order: 2, b_hat: &[], embedded_order: 0 };
+pub static MIDPOINT: Tableau =
+    Tableau { a: &[&[], &[0.5]], b: &[0.0, 1.0], c: &[0.0, 0.5], order: 2, b_hat: &[], embedded_order: 0 };
 
 /// Heun's method (explicit trapezoid).
-pub static HEUN: Tableau = Tableau { a: &[&[], &[1.0]], b: &[0.5, 0.5], c: &[0.0, 1.0], order: 2, b_hat: &[], embedded_order: 0 };
+pub static HEUN: Tableau =
+    Tableau { a: &[&[], &[1.0]], b: &[0.5, 0.5], c: &[0.0, 1.0], order: 2, b_hat: &[], embedded_order: 0 };
 
 /// Ralston's second-order method, the one with the smallest error bound among 2-stage methods.
-pub static RALSTON: Tableau =
-    Tableau { a: &[&[], &[2.0 / 3.0]], b: &[0.25, 0.75], c: &[0.0, 2.0 / 3.0], order: 2, b_hat: &[], embedded_order: 0 };
+pub static RALSTON: Tableau = Tableau {
+    a: &[&[], &[2.0 / 3.0]],
+    b: &[0.25, 0.75],
+    c: &[0.0, 2.0 / 3.0],
+    order: 2,
+    b_hat: &[],
+    embedded_order: 0,
+};
 
 /// The classical fourth-order method.
 pub static RK4: Tableau = Tableau {
@@ -104,7 +111,14 @@ impl Solver for RungeKutta {
         self.tableau.stages()
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let tab = self.tableau;
         let h = t_next - t;
         let fsal = self.adaptive && tab.is_fsal();
@@ -121,7 +135,8 @@ impl Solver for RungeKutta {
         if let (Ok(_), true) = (&result, self.adaptive) {
             // The error estimate h·Σ(b − b̂)·k, straight from the stages (no cancellation
             // between two nearly equal solutions).
-            let terms: Vec<(f64, Handle)> = tab.b.iter().zip(tab.b_hat).zip(&k).map(|((b, bh), &ki)| (h * (b - bh), ki)).collect();
+            let terms: Vec<(f64, Handle)> =
+                tab.b.iter().zip(tab.b_hat).zip(&k).map(|((b, bh), &ki)| (h * (b - bh), ki)).collect();
             match super::lincomb_nonzero(f, &terms) {
                 Ok(err) => ctx.set_error_estimate(err),
                 Err(e) => {

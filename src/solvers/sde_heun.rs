@@ -5,7 +5,9 @@
 //! Two evaluations per step, the second at t_next; with `last_step = denoise` the last step is
 //! one evaluation, so NFE = 2·steps − 1.
 
-use runner_sdk::{Dynamics, Handle, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target};
+use runner_sdk::{
+    Dynamics, Handle, Params, PluginError, PluginInfo, PluginKind, Solver, SolverKind, StepContext, Target,
+};
 
 use super::lincomb_nonzero;
 use super::reverse_sde::{self, LastStep, ReverseSde};
@@ -34,7 +36,14 @@ impl Solver for SdeHeun {
         }
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         if self.sde.denoises(ctx) {
             return reverse_sde::denoise(f, x, t);
         }
@@ -80,6 +89,11 @@ fn make(p: &Params) -> Result<Box<dyn Solver>, PluginError> {
 }
 
 pub const ENTRY: Entry<dyn Solver> = Entry {
-    info: PluginInfo::new(PluginKind::Solver, NAME, "stochastic Heun (additive noise) on the reverse SDE: 2 evaluations per step, 1 on a denoising last step", reverse_sde::PARAMS),
+    info: PluginInfo::new(
+        PluginKind::Solver,
+        NAME,
+        "stochastic Heun (additive noise) on the reverse SDE: 2 evaluations per step, 1 on a denoising last step",
+        reverse_sde::PARAMS,
+    ),
     make,
 };

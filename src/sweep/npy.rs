@@ -39,7 +39,8 @@ pub fn read(path: &Path) -> io::Result<(Vec<f32>, [usize; 2])> {
     let shape = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
     let dims: Vec<usize> = shape.split(',').filter_map(|s| s.trim().parse().ok()).collect();
     let [n, d] = dims[..] else { return Err(bad("not a matrix")) };
-    let data: Vec<f32> = bytes[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let data: Vec<f32> =
+        bytes[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     if data.len() != n * d {
         return Err(bad("data length does not match the shape"));
     }

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 /// The fixed columns of `summary.csv`, then one column per metric, then the costs.
-pub const KEY_COLUMNS: [&str; 9] = ["trial", "dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed"];
+pub const KEY_COLUMNS: [&str; 9] =
+    ["trial", "dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
@@ -89,8 +90,13 @@ pub fn to_table(rows: &[Row]) -> String {
     let metrics = metric_columns(rows);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
-        (a.dataset.as_str(), a.method != "reference", a.method.as_str(), a.solver.as_str(), a.nfe)
-            .cmp(&(b.dataset.as_str(), b.method != "reference", b.method.as_str(), b.solver.as_str(), b.nfe))
+        (a.dataset.as_str(), a.method != "reference", a.method.as_str(), a.solver.as_str(), a.nfe).cmp(&(
+            b.dataset.as_str(),
+            b.method != "reference",
+            b.method.as_str(),
+            b.solver.as_str(),
+            b.nfe,
+        ))
     });
     let mut out = String::new();
     let _ = write!(out, "{:<12} {:<10} {:<12} {:<9} {:>5}", "dataset", "method", "schedule", "solver", "nfe");

@@ -26,9 +26,9 @@ use sha2::{Digest, Sha256};
 use super::{npy, Row, TrialError};
 use crate::config::{Resolved, RunnerConfig};
 use crate::evaluate::{self, Inputs, Scores};
-use crate::plugins::Registry;
 use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
+use crate::plugins::Registry;
 use crate::sampling::{self, Network, ReferenceSpec, SampleSpec};
 use crate::seed;
 use crate::setup::Setup;
@@ -114,7 +114,9 @@ impl Trial {
         if let Some(oracle) = &self.setup.oracle {
             self.model = Some(Model::Oracle(oracle.clone()));
             self.fit = Some(Fit { seconds: 0.0, final_loss: None });
-            self.log(json!({"event": "oracle", "message": "the exact posterior of the mixture target: nothing to train"}))?;
+            self.log(
+                json!({"event": "oracle", "message": "the exact posterior of the mixture target: nothing to train"}),
+            )?;
             self.log(json!({"event": "trained", "seconds": 0.0}))?;
             self.write_status("trained", None)?;
             return Ok(self.fit.as_ref().expect("just set"));
@@ -151,7 +153,14 @@ impl Trial {
         let x0 = self.setup.source.sample(n, seed::derive(c.data_seed(), "eval-source", 0));
         let target = test_target(&self.setup, c);
         let registry = self.setup.registry.as_ref();
-        let spec = SampleSpec { registry, solver: &request.solver, solver_params: &request.params, nfe: request.nfe, grid: &c.eval.grid, span: self.setup.span };
+        let spec = SampleSpec {
+            registry,
+            solver: &request.solver,
+            solver_params: &request.params,
+            nfe: request.nfe,
+            grid: &c.eval.grid,
+            span: self.setup.span,
+        };
         let noise_seed = seed::derive(c.seed, "sample-noise", 0);
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
         let sampled = sampling::sample(&network, &self.device, x0.clone(), self.setup.dim, &spec, noise_seed)?;
@@ -187,9 +196,17 @@ impl Trial {
                     let why = "`nll` needs a source whose density is known in closed form (a Gaussian mixture)";
                     resolved.key_error("data.source", format!("{why}; `{}` is not one", c.data.source))
                 })?;
-                let points = self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.data_seed(), "nll-target", 0));
+                let points =
+                    self.setup.data.sample(c.eval.nll_points.max(1), seed::derive(c.data_seed(), "nll-target", 0));
                 let spec = LikelihoodSpec {
-                    solve: SampleSpec { registry, solver, solver_params: params, nfe, grid: &c.eval.grid, span: self.setup.span },
+                    solve: SampleSpec {
+                        registry,
+                        solver,
+                        solver_params: params,
+                        nfe,
+                        grid: &c.eval.grid,
+                        span: self.setup.span,
+                    },
                     divergence,
                     probe_seed: seed::derive(c.seed, "nll-probe", 0),
                 };

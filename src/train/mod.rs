@@ -5,8 +5,8 @@ mod batch;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use runner_sdk::PluginError;
 use thiserror::Error;
@@ -86,7 +86,8 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     let train_set = (config.data.train_size > 0)
         .then(|| setup.data.sample(config.data.train_size, seed::derive(config.data_seed(), "train-set", 0)));
     // Held out from the same distribution as the training data, with a stream of its own.
-    let val_set = (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.data_seed(), "val-set", 0)));
+    let val_set =
+        (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.data_seed(), "val-set", 0)));
     let ad = device.clone().autodiff();
     let mut model = Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?;
     let mut pairs: Option<(Vec<f32>, Vec<f32>)> = None;
@@ -103,7 +104,8 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
         round += 1;
         // A reflow round validates on held-out pairs of its own flow, solved with the training
         // pairs.
-        let (mut x0, mut x1) = reflow_pairs(setup, config, device, trained.clone(), tc.reflow_pairs + tc.val_size, round)?;
+        let (mut x0, mut x1) =
+            reflow_pairs(setup, config, device, trained.clone(), tc.reflow_pairs + tc.val_size, round)?;
         let held_out = tc.reflow_pairs * setup.dim;
         val_pairs = (tc.val_size > 0).then(|| (x0.split_off(held_out), x1.split_off(held_out)));
         pairs = Some((x0, x1));
@@ -266,10 +268,18 @@ struct Validation {
 }
 
 impl Validation {
-    fn new(setup: &Setup, held_out: &DataSource<'_>, tc: &TrainConfig, seed: u64, device: &Device) -> Result<Self, TrainError> {
+    fn new(
+        setup: &Setup,
+        held_out: &DataSource<'_>,
+        tc: &TrainConfig,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         let count = tc.val_size.div_ceil(tc.batch_size);
         let batches = (0..count)
-            .map(|k| Ok(Uploaded::new(batch::build(setup, held_out, tc.batch_size, seed, k as u64)?, setup.dim, device)))
+            .map(|k| {
+                Ok(Uploaded::new(batch::build(setup, held_out, tc.batch_size, seed, k as u64)?, setup.dim, device))
+            })
             .collect::<Result<_, TrainError>>()?;
         Ok(Validation { batches })
     }
@@ -303,7 +313,14 @@ fn reflow_pairs(
         grid: &config.eval.grid,
         span: setup.span,
     };
-    let sampled = sampling::sample(&network, device, x0.clone(), setup.dim, &spec, seed::derive(config.seed, "reflow-noise", round as u64))
-        .map_err(|e| TrainError::Reflow { round, source: Box::new(e) })?;
+    let sampled = sampling::sample(
+        &network,
+        device,
+        x0.clone(),
+        setup.dim,
+        &spec,
+        seed::derive(config.seed, "reflow-noise", round as u64),
+    )
+    .map_err(|e| TrainError::Reflow { round, source: Box::new(e) })?;
     Ok((x0, sampled.points))
 }

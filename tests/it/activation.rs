@@ -92,8 +92,9 @@ fn selu_on_flex_has_selus_values_and_exact_gradient() {
     let tracked = values(y);
     // burn's SELU as tensor operations, the composite the host pass replaces.
     let x_burn = input(&ad).require_grad();
-    let burn_selu = (x_burn.clone().clamp_min(0.0) + x_burn.clone().clamp_max(0.0).exp().sub_scalar(1.0).mul_scalar(1.673_263_2))
-        .mul_scalar(1.050_701);
+    let burn_selu = (x_burn.clone().clamp_min(0.0)
+        + x_burn.clone().clamp_max(0.0).exp().sub_scalar(1.0).mul_scalar(1.673_263_2))
+    .mul_scalar(1.050_701);
     let grad_burn = values(x_burn.grad(&burn_selu.sum().backward()).unwrap());
     let (mut worst_value, mut worst_grad, mut worst_vs_burn) = (0.0f64, 0.0f64, 0.0f64);
     for i in 0..n {
@@ -130,7 +131,8 @@ fn silu_on_libtorch_has_silus_values_and_exact_gradient() {
     let ad = device.autodiff();
     let x = input(&ad).require_grad();
     // A weighted sum, so that the incoming gradient is not all ones.
-    let weights = Tensor::<2>::from_data(TensorData::new((0..n).map(|i| 1.0 + (i % 7) as f32).collect::<Vec<_>>(), [n, 1]), &ad);
+    let weights =
+        Tensor::<2>::from_data(TensorData::new((0..n).map(|i| 1.0 + (i % 7) as f32).collect::<Vec<_>>(), [n, 1]), &ad);
     let y = silu::silu(x.clone());
     let grad = values(x.grad(&(y.clone() * weights.clone()).sum().backward()).unwrap());
     let tracked = values(y);
@@ -140,10 +142,22 @@ fn silu_on_libtorch_has_silus_values_and_exact_gradient() {
         let (x, w) = (f64::from(xs[i]), 1.0 + (i % 7) as f64);
         let scale = x.abs().max(1.0);
         for got in [plain[i], tracked[i]] {
-            assert!((f64::from(got) - exact_silu(x)).abs() < 4.0 * f64::from(f32::EPSILON) * scale, "silu({x}) = {got}");
+            assert!(
+                (f64::from(got) - exact_silu(x)).abs() < 4.0 * f64::from(f32::EPSILON) * scale,
+                "silu({x}) = {got}"
+            );
         }
         let want = w * exact_slope(x);
-        assert!((f64::from(grad[i]) - want).abs() < 8.0 * f64::from(f32::EPSILON) * scale * w, "slope at {x}: {} vs {want}", grad[i]);
-        assert!((grad[i] - grad_burn[i]).abs() < 1e-5 * w as f32, "slope at {x}: {} vs burn's {}", grad[i], grad_burn[i]);
+        assert!(
+            (f64::from(grad[i]) - want).abs() < 8.0 * f64::from(f32::EPSILON) * scale * w,
+            "slope at {x}: {} vs {want}",
+            grad[i]
+        );
+        assert!(
+            (grad[i] - grad_burn[i]).abs() < 1e-5 * w as f32,
+            "slope at {x}: {} vs burn's {}",
+            grad[i],
+            grad_burn[i]
+        );
     }
 }

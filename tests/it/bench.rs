@@ -66,7 +66,8 @@ fn a_missing_reference_is_reported_once_and_the_rows_still_come() {
 
     let dir = tempfile::tempdir().unwrap();
     report.write(&dir.path().join("bench.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bench.json")).unwrap()).unwrap();
     assert_eq!(json["reference"]["status"], "skipped");
     assert_eq!(json["rows"].as_array().unwrap().len(), 2);
     report.write(&dir.path().join("bench.csv")).unwrap();

@@ -19,7 +19,21 @@ fn plugins_lists_every_kind_with_parameters() {
     for heading in ["schedules:", "couplings:", "targets:", "solvers:", "grids:", "datasets:", "metrics:"] {
         assert!(out.contains(heading), "no {heading} in\n{out}");
     }
-    for name in ["cond-ot", "ddpm-linear", "independent", "velocity", "epsilon", "euler", "rk4", "ddim", "uniform", "gmm1d", "moons", "w2", "mmd"] {
+    for name in [
+        "cond-ot",
+        "ddpm-linear",
+        "independent",
+        "velocity",
+        "epsilon",
+        "euler",
+        "rk4",
+        "ddim",
+        "uniform",
+        "gmm1d",
+        "moons",
+        "w2",
+        "mmd",
+    ] {
         assert!(out.lines().any(|l| l.split_whitespace().next() == Some(name)), "{name} missing in\n{out}");
     }
     // Parameters are listed with their defaults.
@@ -54,7 +68,11 @@ fn bad_input_fails_with_a_message_that_names_it() {
     assert!(!ok && err.contains("no-such-script.rhai"), "{err}");
     let out = tempfile::tempdir().unwrap();
     let out = out.path().to_str().unwrap();
-    let (ok, _, err) = runner(&["experiments/sweep.rhai", "--out", out, "--set", "device=cuda", "--set", "eval.size=100"]);
+    let (ok, _, err) =
+        runner(&["experiments/sweep.rhai", "--out", out, "--set", "device=cuda", "--set", "eval.size=100"]);
     assert!(!ok, "an unknown device must fail");
-    assert!(err.contains("sweep.rhai:") && err.contains("`device`") && err.contains("--set device") && err.contains("cuda"), "{err}");
+    assert!(
+        err.contains("sweep.rhai:") && err.contains("`device`") && err.contains("--set device") && err.contains("cuda"),
+        "{err}"
+    );
 }

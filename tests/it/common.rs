@@ -37,7 +37,10 @@ pub fn entries<T: Pluggable + ?Sized>() -> &'static [Registered<T>] {
 }
 
 /// Build the plugin `name` of kind `T`.
-pub fn build<T: Pluggable + ?Sized>(name: &str, given: &std::collections::BTreeMap<String, ParamValue>) -> Result<Box<T>, RegistryError> {
+pub fn build<T: Pluggable + ?Sized>(
+    name: &str,
+    given: &std::collections::BTreeMap<String, ParamValue>,
+) -> Result<Box<T>, RegistryError> {
     REGISTRY.build::<T>(name, given)
 }
 

@@ -40,7 +40,9 @@ fn every_solver_is_accurate_at_its_default_nfe_on_the_oracle() {
         for schedule in PATHS {
             let mut trial = oracle_trial(dir.path(), schedule, size, metric);
             if let Ok(row) = trial.evaluate(&request) {
-                let floor = stochastic.then(|| sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w1").unwrap());
+                let floor = stochastic.then(|| {
+                    sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w1").unwrap()
+                });
                 outcome = Some((schedule, row, floor));
                 break;
             }

@@ -68,7 +68,8 @@ fn brute_force_optimum(cost: &[f64], n: usize) -> f64 {
 
 #[test]
 fn the_registry_holds_the_three_couplings_and_each_pairs_valid_indices() {
-    let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Coupling>().iter().map(|e| e.info.name.as_ref()).collect();
+    let names: Vec<&str> =
+        crate::common::entries::<dyn runner::sdk::Coupling>().iter().map(|e| e.info.name.as_ref()).collect();
     assert_eq!(names, ["independent", "exact-ot", "sinkhorn"]);
     let (source, target) = batch(50, 1);
     for entry in crate::common::entries::<dyn runner::sdk::Coupling>() {
@@ -76,9 +77,18 @@ fn the_registry_holds_the_three_couplings_and_each_pairs_valid_indices() {
         let p = c.pair(&source, &target, 2, 9).unwrap();
         assert_eq!(p.len(), 50, "{}", entry.info.name.as_ref());
         assert!(p.iter().all(|&j| j < 50), "{}: {p:?}", entry.info.name.as_ref());
-        assert_eq!(p, c.pair(&source, &target, 2, 9).unwrap(), "{}: same seed, different pairs", entry.info.name.as_ref());
+        assert_eq!(
+            p,
+            c.pair(&source, &target, 2, 9).unwrap(),
+            "{}: same seed, different pairs",
+            entry.info.name.as_ref()
+        );
         let err = c.pair(&source[..20], &target, 2, 9).unwrap_err().to_string();
-        assert!(err.contains("10 source rows") && err.contains("50 target rows"), "{}: {err}", entry.info.name.as_ref());
+        assert!(
+            err.contains("10 source rows") && err.contains("50 target rows"),
+            "{}: {err}",
+            entry.info.name.as_ref()
+        );
         assert!(c.pair(&[], &[], 2, 9).unwrap().is_empty(), "{}: an empty batch", entry.info.name.as_ref());
     }
 }
@@ -215,7 +225,10 @@ fn out_of_range_parameters_are_refused_by_name() {
         [("reg", ParamValue::Float(0.0)), ("tol", ParamValue::Float(-1.0)), ("max_iter", ParamValue::Int(0))]
     {
         let given = BTreeMap::from([(param.to_string(), value)]);
-        let err = crate::common::build::<dyn runner::sdk::Coupling>("sinkhorn", &given).err().expect("must be refused").to_string();
+        let err = crate::common::build::<dyn runner::sdk::Coupling>("sinkhorn", &given)
+            .err()
+            .expect("must be refused")
+            .to_string();
         assert!(err.contains("sinkhorn") && err.contains(param), "{err}");
     }
 }

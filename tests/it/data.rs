@@ -60,7 +60,8 @@ fn assert_close(what: &str, observed: f64, expected: f64, se: f64) {
 
 #[test]
 fn the_registry_holds_the_seven_builtins() {
-    let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Dataset>().iter().map(|e| e.info.name.as_ref()).collect();
+    let names: Vec<&str> =
+        crate::common::entries::<dyn runner::sdk::Dataset>().iter().map(|e| e.info.name.as_ref()).collect();
     // The built-ins first, then the example plugin.
     assert_eq!(names, ["gaussian", "gmm1d", "gmm", "moons", "8gaussians", "scurve", "checkerboard", "spiral"]);
     assert!(crate::common::entries::<dyn runner::sdk::Dataset>().iter().all(|e| e.info.kind == PluginKind::Dataset));
@@ -110,15 +111,23 @@ fn datasets_with_the_same_seed_use_different_streams() {
 
 #[test]
 fn bad_parameters_are_refused_by_name() {
-    let err = crate::common::build::<dyn runner::sdk::Dataset>("moons", &BTreeMap::from([("noise".to_string(), ParamValue::Float(-0.1))]))
-        .err()
-        .expect("negative noise accepted");
+    let err = crate::common::build::<dyn runner::sdk::Dataset>(
+        "moons",
+        &BTreeMap::from([("noise".to_string(), ParamValue::Float(-0.1))]),
+    )
+    .err()
+    .expect("negative noise accepted");
     assert!(matches!(err, RegistryError::Plugin(_)) && err.to_string().contains("noise"), "{err}");
-    let err = crate::common::build::<dyn runner::sdk::Dataset>("gaussian", &BTreeMap::from([("dim".to_string(), ParamValue::Int(0))]))
-        .err()
-        .expect("dim 0 accepted");
+    let err = crate::common::build::<dyn runner::sdk::Dataset>(
+        "gaussian",
+        &BTreeMap::from([("dim".to_string(), ParamValue::Int(0))]),
+    )
+    .err()
+    .expect("dim 0 accepted");
     assert!(err.to_string().contains("dim"), "{err}");
-    let err = crate::common::build::<dyn runner::sdk::Dataset>("spirals", &BTreeMap::new()).err().expect("unknown name accepted");
+    let err = crate::common::build::<dyn runner::sdk::Dataset>("spirals", &BTreeMap::new())
+        .err()
+        .expect("unknown name accepted");
     assert!(err.to_string().contains("8gaussians"), "{err}");
 }
 
@@ -208,7 +217,10 @@ fn moons_are_sklearn_make_moons_scaled_and_shifted() {
         let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
         assert!(min(&xs) > -3.0 - 6.0 * noise && max(&xs) < 3.0 + 6.0 * noise, "x range");
         assert!(min(&ys) > -1.0 - 6.0 * noise && max(&ys) < 2.0 + 6.0 * noise, "y range");
-        assert!(min(&xs) < -2.95 && max(&xs) > 2.95 && min(&ys) < -0.95 && max(&ys) > 1.95, "moons do not span their range");
+        assert!(
+            min(&xs) < -2.95 && max(&xs) > 2.95 && min(&ys) < -0.95 && max(&ys) > 1.95,
+            "moons do not span their range"
+        );
         // Evenly spaced angles: mean of x over both moons is exactly 0 without noise.
         assert_close("mean x", mean(&xs), 0.0, noise / (n as f64).sqrt() + 1e-4);
     }
@@ -255,10 +267,12 @@ fn eight_gaussians_have_radius_5_and_unit_std() {
     let d = default("8gaussians");
     let x = d.sample(N, 13);
     let (r, s) = (5.0f64, 1.0f64);
-    let centres: Vec<(f64, f64)> = (0..8).map(|k| {
-        let a = k as f64 * std::f64::consts::FRAC_PI_4;
-        (r * a.cos(), r * a.sin())
-    }).collect();
+    let centres: Vec<(f64, f64)> = (0..8)
+        .map(|k| {
+            let a = k as f64 * std::f64::consts::FRAC_PI_4;
+            (r * a.cos(), r * a.sin())
+        })
+        .collect();
     // Equal weights: each angular sector of 45° around a centre holds 1/8 (by symmetry, even
     // though noise moves some points across sector borders).
     let mut sector = [0usize; 8];
@@ -298,7 +312,8 @@ fn eight_gaussians_have_radius_5_and_unit_std() {
 #[test]
 fn standardised_moons_are_the_8gaussians_to_moons_source() {
     // noise 0.1, one scalar mean and std over both coordinates, ×7 (BENCHMARKS.md §1).
-    let params = [("noise", ParamValue::Float(0.1)), ("standardise", ParamValue::Bool(true)), ("scale", ParamValue::Float(7.0))];
+    let params =
+        [("noise", ParamValue::Float(0.1)), ("standardise", ParamValue::Bool(true)), ("scale", ParamValue::Float(7.0))];
     let x = dataset("moons", &params).sample(N, 3);
     let pooled: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
     // The pooled mean and std are those of the population, so a draw has mean 0 and std 7 to
@@ -312,14 +327,21 @@ fn standardised_moons_are_the_8gaussians_to_moons_source() {
     for (a, b) in x.chunks_exact(2).zip(raw.chunks_exact(2)).take(1000) {
         let (u, v) = ((f64::from(b[0]) + 1.0) / 2.0, f64::from(b[1]) / 2.0);
         let want = [7.0 * (u - m) / sd, 7.0 * (v - m) / sd];
-        assert!((f64::from(a[0]) - want[0]).abs() < 1e-4 && (f64::from(a[1]) - want[1]).abs() < 1e-4, "{a:?} vs {want:?}");
+        assert!(
+            (f64::from(a[0]) - want[0]).abs() < 1e-4 && (f64::from(a[1]) - want[1]).abs() < 1e-4,
+            "{a:?} vs {want:?}"
+        );
     }
 }
 
 #[test]
 fn moons_scale_multiplies_the_benchmark_map_and_defaults_to_it() {
     let plain = default("moons").sample(1000, 4);
-    assert_eq!(plain, dataset("moons", &[("standardise", ParamValue::Bool(false)), ("scale", ParamValue::Float(1.0))]).sample(1000, 4));
+    assert_eq!(
+        plain,
+        dataset("moons", &[("standardise", ParamValue::Bool(false)), ("scale", ParamValue::Float(1.0))])
+            .sample(1000, 4)
+    );
     let tripled = dataset("moons", &[("scale", ParamValue::Float(3.0))]).sample(1000, 4);
     for (a, b) in tripled.iter().zip(&plain) {
         assert!((a - 3.0 * b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs 3 × {b}");
@@ -395,7 +417,10 @@ fn text(v: &str) -> ParamValue {
 fn gmm_samples_the_mixture_it_is_given() {
     // Three well-separated components in 2-D with unequal weights and widths: each point is
     // attributed to its nearest mean, and the fractions and per-component spreads must match.
-    let d = dataset("gmm", &[("means", text("-4, 0; 4, 0; 0,6")), ("stds", text("0.3, 0.5, 0.2")), ("weights", text("1, 2, 1"))]);
+    let d = dataset(
+        "gmm",
+        &[("means", text("-4, 0; 4, 0; 0,6")), ("stds", text("0.3, 0.5, 0.2")), ("weights", text("1, 2, 1"))],
+    );
     assert_eq!(d.dim(), 2);
     let m = d.mixture().unwrap();
     let weights: Vec<f64> = m.components.iter().map(|c| c.weight).collect();

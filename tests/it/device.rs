@@ -7,7 +7,8 @@ use runner::sweep::Trial;
 
 fn create(dir: &std::path::Path, device: &str) -> Result<Trial, runner::sweep::TrialError> {
     let mut layers = Layers::new();
-    let sets = [format!("device={device:?}"), "train.steps=20".into(), "train.log_every=10".into(), "eval.size=100".into()];
+    let sets =
+        [format!("device={device:?}"), "train.steps=20".into(), "train.log_every=10".into(), "eval.size=100".into()];
     layers.set_args(&sets).unwrap();
     Trial::create(dir, layers.resolve(&[]).unwrap(), crate::common::registry())
 }
@@ -18,7 +19,10 @@ fn libtorch_without_the_tch_feature_names_the_feature() {
     for device in ["libtorch", "libtorch:cuda:0"] {
         let dir = tempfile::tempdir().unwrap();
         let err = create(dir.path(), device).err().expect("a libtorch device must fail without `tch`").to_string();
-        assert!(err.contains(&format!("`{device}`")) && err.contains("feature `tch`") && err.contains("--set device"), "{err}");
+        assert!(
+            err.contains(&format!("`{device}`")) && err.contains("feature `tch`") && err.contains("--set device"),
+            "{err}"
+        );
     }
 }
 
@@ -28,7 +32,8 @@ fn a_libtorch_trial_trains_on_libtorch() {
     let dir = tempfile::tempdir().unwrap();
     let mut trial = create(dir.path(), "libtorch").unwrap();
     trial.train().unwrap();
-    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(trial.dir.join("run.json")).unwrap()).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trial.dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["device"], "libtorch");
     let network = run["network_device"].as_str().unwrap_or_default();
     assert!(network.contains("LibTorch(Cpu)"), "the network lives on {network}, not on libtorch's CPU");
@@ -39,5 +44,8 @@ fn a_libtorch_trial_trains_on_libtorch() {
 fn a_gpu_that_is_not_there_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let err = create(dir.path(), "libtorch:cuda:1000").err().expect("no machine has 1001 GPUs").to_string();
-    assert!(err.contains("`libtorch:cuda:1000`") && err.contains("CUDA device") && err.contains("--set device"), "{err}");
+    assert!(
+        err.contains("`libtorch:cuda:1000`") && err.contains("CUDA device") && err.contains("--set device"),
+        "{err}"
+    );
 }

@@ -75,7 +75,14 @@ fn draw(mixture: &Mixture, n: usize, seed: u64) -> Vec<f32> {
 }
 
 fn spec<'a>(solver: &'a str, nfe: usize, no_params: &'a BTreeMap<String, runner::sdk::ParamValue>) -> SampleSpec<'a> {
-    SampleSpec { registry: crate::common::registry_ref(), solver, solver_params: no_params, nfe, grid: "uniform", span: (0.0, 1.0) }
+    SampleSpec {
+        registry: crate::common::registry_ref(),
+        solver,
+        solver_params: no_params,
+        nfe,
+        grid: "uniform",
+        span: (0.0, 1.0),
+    }
 }
 
 fn densities(mixture: &Mixture, points: &[f32], divergence: Divergence, solver: &str, nfe: usize) -> LogDensities {
@@ -260,7 +267,9 @@ fn path_energy_npe_and_straightness_of_the_oracle_gaussian_are_their_closed_form
     // NPE ≈ 0.0505; W2² of 20,000 points a side and PE each carry about 0.004 of noise in it.
     let closed_npe = s * (2.0 - pi / 2.0) / (m * m + (s - 1.0) * (s - 1.0));
     let npe = metric("npe").evaluate_path(&integrals).unwrap();
-    eprintln!("gaussian PE {pe:.4} (closed {closed_pe:.4}), S {straightness:.4}, NPE {npe:.4} (closed {closed_npe:.4})");
+    eprintln!(
+        "gaussian PE {pe:.4} (closed {closed_pe:.4}), S {straightness:.4}, NPE {npe:.4} (closed {closed_npe:.4})"
+    );
     assert!((npe - closed_npe).abs() < 0.02, "NPE {npe} against {closed_npe}");
 }
 

@@ -81,7 +81,8 @@ fn karras_interior_times_have_the_edm_noise_levels() {
         let s = schedule(path);
         let times = grid("karras", &[]).times(n, 0.0, 1.0, s.as_ref()).unwrap();
         for (i, &t) in times.iter().enumerate().take(n).skip(1) {
-            let want = (smax.powf(1.0 / rho) + i as f64 / n as f64 * (smin.powf(1.0 / rho) - smax.powf(1.0 / rho))).powf(rho);
+            let want =
+                (smax.powf(1.0 / rho) + i as f64 / n as f64 * (smin.powf(1.0 / rho) - smax.powf(1.0 / rho))).powf(rho);
             let c = s.coefficients(t);
             let got = c.sigma / c.alpha;
             assert!((got / want - 1.0).abs() < 1e-9, "{path}, i = {i}: σ/α = {got}, EDM σ_i = {want}");
@@ -108,7 +109,8 @@ fn logsnr_uniform_has_equal_interior_logsnr_gaps() {
     }
     // The clamp is a parameter: a narrower range moves the interior points.
     let s = schedule("cond-ot");
-    let narrow = grid("logsnr-uniform", &[("logsnr_min", ParamValue::Float(-2.0)), ("logsnr_max", ParamValue::Float(2.0))]);
+    let narrow =
+        grid("logsnr-uniform", &[("logsnr_min", ParamValue::Float(-2.0)), ("logsnr_max", ParamValue::Float(2.0))]);
     let times = narrow.times(4, 0.0, 1.0, s.as_ref()).unwrap();
     // cond-ot: λ = 2·log(t/(1 − t)), so λ = 0 at t = 0.5 and the middle point is there.
     assert!((times[2] - 0.5).abs() < 1e-12, "{times:?}");

@@ -14,13 +14,13 @@ mod grids;
 mod metrics;
 mod oracle;
 mod plugins;
-mod reflow;
 mod readme;
+mod reflow;
 mod sampling;
 mod schedules;
+mod script;
 mod solvers;
 mod sources;
-mod script;
 mod targets;
 mod training;
 

@@ -302,7 +302,8 @@ fn wasserstein_metrics_refuse_unequal_and_oversized_sets() {
         let err = m.evaluate(&[0.0; 3], &[0.0; 3], 2).unwrap_err().to_string();
         assert!(err.contains("3 values"), "{err}");
     }
-    let raised = crate::common::build::<dyn runner::sdk::Metric>("w2",
+    let raised = crate::common::build::<dyn runner::sdk::Metric>(
+        "w2",
         &BTreeMap::from([("max_points".to_string(), ParamValue::Int(30_000))]),
     )
     .unwrap();
@@ -347,7 +348,8 @@ fn mmd_is_zero_on_identical_sets_symmetric_and_grows_with_a_shift() {
 
 #[test]
 fn the_registry_holds_w2_w1_sliced_w2_mmd_and_energy() {
-    let names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Metric>().iter().map(|e| e.info.name.as_ref()).collect();
+    let names: Vec<&str> =
+        crate::common::entries::<dyn runner::sdk::Metric>().iter().map(|e| e.info.name.as_ref()).collect();
     // The flow metrics follow (tests/it/flow.rs).
     assert_eq!(names[..5], ["w2", "w1", "sliced-w2", "mmd", "energy"]);
     assert!(crate::common::entries::<dyn runner::sdk::Metric>().iter().all(|e| e.info.kind == PluginKind::Metric));
@@ -537,7 +539,8 @@ fn sliced_w2_of_a_shift_is_the_rms_projected_shift_and_its_directions_are_seeded
     // The same seed gives the same value; another seed other directions.
     assert_eq!(sliced(&[("directions", 200), ("seed", 7)]).evaluate(&x, &y, dim).unwrap(), got);
     assert_ne!(sliced(&[("directions", 200), ("seed", 8)]).evaluate(&x, &y, dim).unwrap(), got);
-    let err = crate::common::build::<dyn runner::sdk::Metric>("sliced-w2",
+    let err = crate::common::build::<dyn runner::sdk::Metric>(
+        "sliced-w2",
         &BTreeMap::from([("directions".to_string(), ParamValue::Int(0))]),
     )
     .err()
@@ -635,8 +638,10 @@ fn every_metric_is_a_symmetric_discrepancy_with_usable_defaults() {
         assert!(err.contains(name) && err.contains("non-finite"), "{name}: {err}");
         if entry.info.params.iter().any(|p| p.name == "max_points") {
             let given = BTreeMap::from([("max_points".to_string(), ParamValue::Int(0))]);
-            let err =
-                crate::common::build::<dyn runner::sdk::Metric>(name, &given).err().expect("max_points 0 accepted").to_string();
+            let err = crate::common::build::<dyn runner::sdk::Metric>(name, &given)
+                .err()
+                .expect("max_points 0 accepted")
+                .to_string();
             assert!(err.contains(name) && err.contains("max_points"), "{name}: {err}");
         }
     }
@@ -664,7 +669,8 @@ fn wasserstein_at_10000_points() {
     let dense = var("RUNNER_OT_COSTS", "points") == "dense";
     let wanted = var("RUNNER_OT_CASES", "8gaussians,moons,normal2,normal5,normal-8gaussians,w1-moons,w1-normal5");
     let gaussian = |dim: i64| {
-        crate::common::build::<dyn runner::sdk::Dataset>("gaussian",
+        crate::common::build::<dyn runner::sdk::Dataset>(
+            "gaussian",
             &BTreeMap::from([("dim".to_string(), ParamValue::Int(dim))]),
         )
         .unwrap()

@@ -113,15 +113,17 @@ fn the_posterior_mean_is_the_conditional_mean_by_monte_carlo() {
         }
         let pred = oracle.posterior_means(&xt, t).data;
         for (lo, hi) in [(-2.0, -0.5), (-0.5, 0.5), (0.5, 1.5), (1.5, 3.0)] {
-            let residuals: Vec<f64> =
-                (0..n).filter(|&i| xt[i] >= lo && xt[i] < hi).map(|i| x1[i] - pred[i]).collect();
+            let residuals: Vec<f64> = (0..n).filter(|&i| xt[i] >= lo && xt[i] < hi).map(|i| x1[i] - pred[i]).collect();
             let m = residuals.len() as f64;
             assert!(m > 1000.0, "t = {t}: bin [{lo}, {hi}) has {m} points");
             let mean = residuals.iter().sum::<f64>() / m;
             let sd = (residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / m).sqrt();
             // 5 standard errors: a wrong responsibility or shrinkage shifts the residual's mean
             // by a good fraction of a unit in these bins, far more.
-            assert!(mean.abs() < 5.0 * sd / m.sqrt(), "t = {t}, bin [{lo}, {hi}): residual mean {mean}, sd {sd}, n {m}");
+            assert!(
+                mean.abs() < 5.0 * sd / m.sqrt(),
+                "t = {t}, bin [{lo}, {hi}): residual mean {mean}, sd {sd}, n {m}"
+            );
         }
     }
 }
@@ -134,7 +136,14 @@ fn the_oracle_refuses_what_it_cannot_be_exact_for() {
     impl Schedule for Interpolant {
         fn coefficients(&self, t: f64) -> runner::sdk::Coefficients {
             let gamma = (t * (1.0 - t)).sqrt();
-            runner::sdk::Coefficients { alpha: t, sigma: 1.0 - t, gamma, d_alpha: 1.0, d_sigma: -1.0, d_gamma: (1.0 - 2.0 * t) / (2.0 * gamma) }
+            runner::sdk::Coefficients {
+                alpha: t,
+                sigma: 1.0 - t,
+                gamma,
+                d_alpha: 1.0,
+                d_sigma: -1.0,
+                d_gamma: (1.0 - 2.0 * t) / (2.0 * gamma),
+            }
         }
     }
     let sb = Oracle::new("x", mixture.clone(), ("gaussian", standard_normal(1)), Arc::new(Interpolant));
@@ -144,9 +153,19 @@ fn the_oracle_refuses_what_it_cannot_be_exact_for() {
     assert!(source.err().unwrap().to_string().contains("standard normal"));
 
     let dir = tempfile::tempdir().unwrap();
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"moons\""]), crate::common::registry()).err().unwrap().to_string();
+    let err = Trial::create(
+        dir.path(),
+        resolve(&["model.kind=\"oracle\"", "data.target=\"moons\""]),
+        crate::common::registry(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("model.kind") && err.contains("moons") && err.contains("mixture"), "{err}");
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"tree\""]), crate::common::registry()).err().unwrap().to_string();
+    let err = Trial::create(dir.path(), resolve(&["model.kind=\"tree\""]), crate::common::registry())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("model.kind") && err.contains("oracle"), "{err}");
 }
 
@@ -179,8 +198,13 @@ fn exact_samplers_on_the_oracle_reach_the_finite_sample_floor() {
     // below the floor; a wrong oracle (a mode weight off by 5%, a width off by 10%) moves W2 by
     // 0.05 or more.
     let dir = tempfile::tempdir().unwrap();
-    for (schedule, solver, nfe) in [("cond-ot", "rk4", 400), ("ddpm-linear", "ddpm", 1000), ("ddpm-linear", "ddim", 1000)] {
-        let mut trial = oracle_trial(dir.path(), &["eval.size=20000", "eval.reference_nfe=400", &format!("path.schedule=\"{schedule}\"")]);
+    for (schedule, solver, nfe) in
+        [("cond-ot", "rk4", 400), ("ddpm-linear", "ddpm", 1000), ("ddpm-linear", "ddim", 1000)]
+    {
+        let mut trial = oracle_trial(
+            dir.path(),
+            &["eval.size=20000", "eval.reference_nfe=400", &format!("path.schedule=\"{schedule}\"")],
+        );
         let floor = sweep::reference(&trial.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let w2 = evaluate(&mut trial, solver, nfe).metric("w2").unwrap();
         eprintln!("{schedule} {solver} {nfe}: W2 {w2:.5}, floor {floor:.5}");
@@ -211,10 +235,14 @@ fn the_oracle_of_a_user_given_mixture_reaches_the_floor() {
     assert!(err > 0.0 && err < 1e-3, "rk4 at 100 NFE on the oracle is {err} from the reference");
     assert!(w2 < 1.5 * floor, "W2 {w2} against the floor {floor}");
     // A mixture the oracle cannot take is refused when the trial is made.
-    let err = Trial::create(dir.path(), resolve(&["model.kind=\"oracle\"", "data.target=\"gmm\"", "data.target_params.stds=\"0\""]), crate::common::registry())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = Trial::create(
+        dir.path(),
+        resolve(&["model.kind=\"oracle\"", "data.target=\"gmm\"", "data.target_params.stds=\"0\""]),
+        crate::common::registry(),
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("std"), "{err}");
 }
 
@@ -261,7 +289,17 @@ fn the_reference_solve_has_converged() {
         let mut rng = StdRng::seed_from_u64(3);
         let x0: Vec<f32> = (0..2 * 500).map(|_| rng.sample::<f64, _>(StandardNormal) as f32).collect();
         let device = runner::device::parse("flex").unwrap();
-        let solve = |nfe| reference(&network, &device, x0.clone(), 2, (0.0, 1.0), &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe }).unwrap();
+        let solve = |nfe| {
+            reference(
+                &network,
+                &device,
+                x0.clone(),
+                2,
+                (0.0, 1.0),
+                &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe },
+            )
+            .unwrap()
+        };
         let (a, b) = (solve(2000), solve(4000));
         let rms = (a.iter().zip(&b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
         eprintln!("{name}: reference at 2000 vs 4000 NFE differs by {rms:.2e}");
@@ -285,13 +323,24 @@ fn the_jump_to_the_data_is_accurate_to_second_order_in_sigma() {
     let mut rng = StdRng::seed_from_u64(4);
     let x0: Vec<f32> = (0..2 * 500).map(|_| rng.sample::<f64, _>(StandardNormal) as f32).collect();
     let device = runner::device::parse("flex").unwrap();
-    let solve = |t_end| reference(&network, &device, x0.clone(), 2, (0.0, t_end), &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe: 4000 }).unwrap();
+    let solve = |t_end| {
+        reference(
+            &network,
+            &device,
+            x0.clone(),
+            2,
+            (0.0, t_end),
+            &ReferenceSpec { registry: crate::common::registry_ref(), solver: "rk4", nfe: 4000 },
+        )
+        .unwrap()
+    };
     let full = solve(1.0);
     let mut last = f64::INFINITY;
     for t_end in [0.99, 0.999, 0.9999] {
         let sigma = sched.coefficients(t_end).sigma;
         let jumped = solve(t_end);
-        let rms = (full.iter().zip(&jumped).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / full.len() as f64).sqrt();
+        let rms =
+            (full.iter().zip(&jumped).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / full.len() as f64).sqrt();
         eprintln!("vp: t_end {t_end} (σ = {sigma:.3e}): jump differs from the full solve by {rms:.2e}");
         assert!(rms < 10.0 * sigma * sigma + 1e-5 && rms < last, "t_end {t_end}: {rms}");
         last = rms;
@@ -303,10 +352,14 @@ fn every_solver_runs_on_both_paths_over_a_span_short_of_their_singular_ends() {
     // Without the span some solvers fail (their errors say which key to set); with it every
     // registered solver samples both paths, and the jump's evaluation is counted.
     let dir = tempfile::tempdir().unwrap();
-    let mut vp = oracle_trial(dir.path(), &["eval.size=500", "path.schedule=\"ddpm-linear\"", "eval.t_end=0.999", "eval.reference_nfe=400"]);
+    let mut vp = oracle_trial(
+        dir.path(),
+        &["eval.size=500", "path.schedule=\"ddpm-linear\"", "eval.t_end=0.999", "eval.reference_nfe=400"],
+    );
     let mut ot = oracle_trial(dir.path(), &["eval.size=500", "eval.t_start=0.001", "eval.reference_nfe=400"]);
     for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
-        let solver = crate::common::build::<dyn runner::sdk::Solver>(entry.info.name.as_ref(), &BTreeMap::new()).unwrap();
+        let solver =
+            crate::common::build::<dyn runner::sdk::Solver>(entry.info.name.as_ref(), &BTreeMap::new()).unwrap();
         let nfe = solver.nfe(64);
         for (trial, extra) in [(&mut vp, 1), (&mut ot, 0)] {
             let row = evaluate(trial, entry.info.name.as_ref(), nfe);
@@ -318,10 +371,18 @@ fn every_solver_runs_on_both_paths_over_a_span_short_of_their_singular_ends() {
         }
     }
     let mut bare = oracle_trial(dir.path(), &["eval.size=500", "path.schedule=\"ddpm-linear\""]);
-    let err = bare.evaluate(&Evaluation { solver: "rk4".into(), params: Default::default(), nfe: 40 }).err().unwrap().to_string();
+    let err = bare
+        .evaluate(&Evaluation { solver: "rk4".into(), params: Default::default(), nfe: 40 })
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("eval.t_end") && err.contains("infinite"), "{err}");
     let mut bare = oracle_trial(dir.path(), &["eval.size=500"]);
-    let err = bare.evaluate(&Evaluation { solver: "edm-heun".into(), params: Default::default(), nfe: 39 }).err().unwrap().to_string();
+    let err = bare
+        .evaluate(&Evaluation { solver: "edm-heun".into(), params: Default::default(), nfe: 39 })
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("eval.t_start"), "{err}");
 }
 
@@ -336,7 +397,8 @@ fn a_span_outside_the_path_is_refused_naming_the_key() {
     ] {
         let mut all = vec!["model.kind=\"oracle\""];
         all.extend(sets.iter().copied());
-        let err = Trial::create(dir.path(), resolve(&all), crate::common::registry()).err().expect("refused").to_string();
+        let err =
+            Trial::create(dir.path(), resolve(&all), crate::common::registry()).err().expect("refused").to_string();
         assert!(err.contains(key), "{sets:?}: {err}");
     }
 }

@@ -85,7 +85,10 @@ fn a_plugin_whose_name_is_taken_is_refused_naming_both_origins() {
         Ok(_) => panic!("a duplicate name was accepted"),
         Err(e) => e.to_string(),
     };
-    contains_all(&err, &["schedule `sigmoid`", &first.display().to_string(), &second.display().to_string(), "already registered"]);
+    contains_all(
+        &err,
+        &["schedule `sigmoid`", &first.display().to_string(), &second.display().to_string(), "already registered"],
+    );
     // A script schedule under a built-in's name.
     let script = dir.path().join("cond-ot.rhai");
     std::fs::write(&script, "fn alpha(t) { t }\nfn sigma(t) { 1.0 - t }\n").unwrap();
@@ -134,7 +137,11 @@ fn every_registered_plugin_is_named_summarised_and_documented() {
         assert!(!info.summary.trim().is_empty(), "`{name}` ({origin}) has no summary");
         for p in info.params.iter() {
             assert!(!p.help.trim().is_empty(), "parameter `{}` of `{name}` ({origin}) is undocumented", p.name);
-            assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "parameter `{}` of `{name}`", p.name);
+            assert!(
+                p.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "parameter `{}` of `{name}`",
+                p.name
+            );
         }
     }
 }
@@ -204,7 +211,8 @@ u.evaluate("euler", 4);
     let (code, out) = run_binary(dir.path(), script, &[faulty.clone()]);
     assert_eq!(code, Some(1), "{out}");
     contains_all(&out, &["w2 ", "error-metric", "deliberate long error: üü"]);
-    let listing = Command::new(env!("CARGO_BIN_EXE_runner")).arg("--plugin").arg(&faulty).arg("plugins").output().unwrap();
+    let listing =
+        Command::new(env!("CARGO_BIN_EXE_runner")).arg("--plugin").arg(&faulty).arg("plugins").output().unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout);
     assert!(listing.contains("allocating in every call (2 allocations)"), "{listing}");
 }
@@ -216,7 +224,9 @@ fn readme_files() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
-        let Some(name) = line.strip_prefix("```").and_then(|info| info.split_whitespace().find_map(|w| w.strip_prefix("file="))) else {
+        let Some(name) =
+            line.strip_prefix("```").and_then(|info| info.split_whitespace().find_map(|w| w.strip_prefix("file=")))
+        else {
             continue;
         };
         let body: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
@@ -240,14 +250,22 @@ fn the_plugin_readme_builds_a_new_crate_outside_the_workspace_that_runner_lists(
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let target = out_dir().join("readme-plugin-target");
     for args in [&["test"][..], &["build"][..]] {
-        let out = Command::new(&cargo).args(args).current_dir(&crate_dir).env("CARGO_TARGET_DIR", &target).output().unwrap();
-        assert!(out.status.success(), "cargo {args:?} in the README's crate:\n{}", String::from_utf8_lossy(&out.stderr));
+        let out =
+            Command::new(&cargo).args(args).current_dir(&crate_dir).env("CARGO_TARGET_DIR", &target).output().unwrap();
+        assert!(
+            out.status.success(),
+            "cargo {args:?} in the README's crate:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let library = target.join("debug").join(format!("libmy_plugin.{}", std::env::consts::DLL_EXTENSION));
     let out = Command::new(env!("CARGO_BIN_EXE_runner")).arg("--plugin").arg(&library).arg("plugins").output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let line = listing.lines().find(|l| l.split_whitespace().next() == Some("power")).unwrap_or_else(|| panic!("no `power` in\n{listing}"));
+    let line = listing
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("power"))
+        .unwrap_or_else(|| panic!("no `power` in\n{listing}"));
     assert!(line.contains("my-plugin 0.1.0"), "{line}");
     assert!(listing.contains("p = 2"), "{listing}");
 }
@@ -258,14 +276,27 @@ fn the_plugin_demo_runs_the_example_plugins_beside_the_built_ins() {
     use runner::script::{self, Session};
     let out = tempfile::tempdir().unwrap();
     let mut layers = Layers::new();
-    let sets = [format!("out={:?}", out.path().display().to_string()), "train.steps=30".into(), "eval.size=128".into(), "eval.metrics=[\"w2\"]".into()];
+    let sets = [
+        format!("out={:?}", out.path().display().to_string()),
+        "train.steps=30".into(),
+        "eval.size=128".into(),
+        "eval.metrics=[\"w2\"]".into(),
+    ];
     layers.set_args(&sets).unwrap();
-    let session = Session { script: root().join("experiments/plugin_demo.rhai"), layers, registry: crate::common::registry(), dry_run: false };
+    let session = Session {
+        script: root().join("experiments/plugin_demo.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: false,
+    };
     script::run(session).unwrap();
     let summary = std::fs::read_to_string(out.path().join("plugin_demo/summary.csv")).unwrap();
     for schedule in ["cond-ot", "sigmoid", "smoothstep", "polynomial-c"] {
         for solver in ["rk4", "ssp-rk3"] {
-            let rows = summary.lines().filter(|l| l.contains(&format!(",{schedule},")) && l.contains(&format!(",{solver},"))).count();
+            let rows = summary
+                .lines()
+                .filter(|l| l.contains(&format!(",{schedule},")) && l.contains(&format!(",{solver},")))
+                .count();
             assert_eq!(rows, 2, "{schedule} × {solver} in\n{summary}");
         }
     }

@@ -31,9 +31,18 @@ fn readme_scripts_run() {
         let out = tempfile::tempdir().unwrap();
         let mut layers = Layers::new();
         layers
-            .set_args(&[format!("out={:?}", out.path().display().to_string()), "train.steps=20".into(), "eval.size=128".into()])
+            .set_args(&[
+                format!("out={:?}", out.path().display().to_string()),
+                "train.steps=20".into(),
+                "eval.size=128".into(),
+            ])
             .unwrap();
-        let session = Session { script: PathBuf::from(format!("README.md block {}", i + 1)), layers, registry: crate::common::registry(), dry_run: false };
+        let session = Session {
+            script: PathBuf::from(format!("README.md block {}", i + 1)),
+            layers,
+            registry: crate::common::registry(),
+            dry_run: false,
+        };
         script::run_source(session, block).unwrap_or_else(|e| panic!("README rhai block {}: {e}\n{block}", i + 1));
     }
 }

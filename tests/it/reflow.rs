@@ -88,7 +88,11 @@ fn a_reflow_round_validates_on_held_out_pairs_of_its_own_flow() {
         let mut t = trial(&dir.path().join(reflow), &sets).unwrap();
         t.train().unwrap();
         let validation = events(&t, "validation");
-        assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), [100, 200, 300], "the last round's checkpoints only");
+        assert_eq!(
+            validation.iter().map(|v| v.0).collect::<Vec<_>>(),
+            [100, 200, 300],
+            "the last round's checkpoints only"
+        );
         validation.into_iter().map(|v| v.1).fold(f64::INFINITY, f64::min)
     };
     let (first, reflowed) = (lowest("0"), lowest("1"));

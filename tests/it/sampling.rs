@@ -6,7 +6,7 @@ use runner::config::ModelConfig;
 use runner::models::Mlp;
 use runner::sampling::NetworkDynamics;
 use runner::sdk::Target;
-use runner::solvers::{integrate, Options, steps_for_nfe};
+use runner::solvers::{integrate, steps_for_nfe, Options};
 
 fn network_dynamics_for_every_solver(mut check: impl FnMut(&str, &mut NetworkDynamics<'_>)) {
     let device = Device::flex();
@@ -36,7 +36,8 @@ fn reported_nfe_equals_calls_counted_at_the_network() {
         // End short of t = 1, where some samplers need σ > 0 or α > 0 on both sides of a step.
         let times: Vec<f64> = (0..=steps).map(|i| 0.05 + 0.9 * i as f64 / steps as f64).collect();
         let x0 = f.upload((0..64).map(|i| (i as f32 * 0.37).sin()).collect(), 2);
-        let out = integrate(solver.as_ref(), f, x0, &times, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out =
+            integrate(solver.as_ref(), f, x0, &times, &Options::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(out.nfe, f.model_calls(), "{name}: reported NFE against calls at the network");
         assert!(out.nfe > 0, "{name}");
     });

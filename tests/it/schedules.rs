@@ -10,7 +10,9 @@ fn schedule(name: &str) -> Box<dyn Schedule> {
 }
 
 fn every_schedule() -> impl Iterator<Item = (&'static str, Box<dyn Schedule>)> {
-    crate::common::entries::<dyn runner::sdk::Schedule>().iter().map(|e| (e.info.name.as_ref(), schedule(e.info.name.as_ref())))
+    crate::common::entries::<dyn runner::sdk::Schedule>()
+        .iter()
+        .map(|e| (e.info.name.as_ref(), schedule(e.info.name.as_ref())))
 }
 
 /// What a boundary coefficient must be.
@@ -53,13 +55,17 @@ const EXCEPTIONS: &[(&str, Boundary)] = &[
 
 #[test]
 fn registry_is_not_empty_and_names_are_unique() {
-    let mut names: Vec<&str> = crate::common::entries::<dyn runner::sdk::Schedule>().iter().map(|e| e.info.name.as_ref()).collect();
+    let mut names: Vec<&str> =
+        crate::common::entries::<dyn runner::sdk::Schedule>().iter().map(|e| e.info.name.as_ref()).collect();
     assert!(names.len() >= 7);
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), crate::common::entries::<dyn runner::sdk::Schedule>().len());
     for (name, _) in EXCEPTIONS {
-        assert!(crate::common::entries::<dyn runner::sdk::Schedule>().iter().any(|e| e.info.name.as_ref() == *name), "exception for unknown schedule {name}");
+        assert!(
+            crate::common::entries::<dyn runner::sdk::Schedule>().iter().any(|e| e.info.name.as_ref() == *name),
+            "exception for unknown schedule {name}"
+        );
     }
 }
 
@@ -73,7 +79,11 @@ fn boundary_values_follow_the_convention_or_a_documented_exception() {
         for ((e, g), label) in expect.iter().zip(got).zip(labels) {
             assert!(e.check(g), "{name}: {label} = {g}, expected {e:?}");
         }
-        assert_eq!((c0.gamma, c1.gamma), (0.0, 0.0), "{name}: with their defaults, built-ins have no noise at the ends");
+        assert_eq!(
+            (c0.gamma, c1.gamma),
+            (0.0, 0.0),
+            "{name}: with their defaults, built-ins have no noise at the ends"
+        );
     }
 }
 
@@ -190,7 +200,8 @@ fn out_of_range_parameters_are_refused_by_name() {
     ];
     for (name, param, value) in cases {
         let given = BTreeMap::from([(param.to_string(), value.clone())]);
-        let err = crate::common::build::<dyn runner::sdk::Schedule>(name, &given).err().expect("must be refused").to_string();
+        let err =
+            crate::common::build::<dyn runner::sdk::Schedule>(name, &given).err().expect("must be refused").to_string();
         assert!(err.contains(name) && err.contains(param), "{err}");
     }
 }
@@ -211,7 +222,11 @@ fn sb_is_the_brownian_bridge_of_sb_cfm() {
             // γ' by central differences, at the same accuracy as the registry-wide test.
             let h = 1e-6;
             let fd = (s.coefficients(t + h).gamma - s.coefficients(t - h).gamma) / (2.0 * h);
-            assert!((c.d_gamma - fd).abs() <= 1e-6 * c.d_gamma.abs().max(1.0), "γ' of sb({sigma}) at t = {t}: {} vs {fd}", c.d_gamma);
+            assert!(
+                (c.d_gamma - fd).abs() <= 1e-6 * c.d_gamma.abs().max(1.0),
+                "γ' of sb({sigma}) at t = {t}: {} vs {fd}",
+                c.d_gamma
+            );
         }
         assert_eq!(s.coefficients(0.5).gamma, sigma / 2.0, "the bridge is widest at t = 1/2");
         assert_eq!(s.coefficients(0.5).d_gamma, 0.0);

@@ -44,16 +44,40 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
     let out = tempfile::tempdir().unwrap();
     // Tiny settings from the top layer: the script itself runs unchanged.
     let layers = layers(out.path(), &["train.steps=30", "train.log_every=10", "eval.size=300"]);
-    script::run(Session { script: experiments().join("sweep.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
+    script::run(Session {
+        script: experiments().join("sweep.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: false,
+    })
+    .unwrap();
 
     let sweep = out.path().join("sweep");
     let summary = Summary::read(&sweep);
-    for col in ["dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed", "w2", "mmd", "train_seconds", "sample_seconds"] {
+    for col in [
+        "dataset",
+        "method",
+        "schedule",
+        "target",
+        "coupling",
+        "solver",
+        "nfe",
+        "seed",
+        "w2",
+        "mmd",
+        "train_seconds",
+        "sample_seconds",
+    ] {
         assert!(summary.header.iter().any(|h| h == col), "summary.csv lacks column {col}: {:?}", summary.header);
     }
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     let find = |dataset: &str, method: &str, solver: &str, nfe: &str| {
-        rows.iter().any(|r| r[col("dataset")] == dataset && r[col("method")] == method && r[col("solver")] == solver && r[col("nfe")] == nfe)
+        rows.iter().any(|r| {
+            r[col("dataset")] == dataset
+                && r[col("method")] == method
+                && r[col("solver")] == solver
+                && r[col("nfe")] == nfe
+        })
     };
     for dataset in ["gmm1d", "moons"] {
         assert!(find(dataset, "reference", "none", "0"), "no reference row for {dataset}");
@@ -72,15 +96,18 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
         assert!(w2.is_finite() && w2 >= 0.0, "{r:?}");
     }
 
-    let trials: Vec<PathBuf> = std::fs::read_dir(&sweep).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let trials: Vec<PathBuf> =
+        std::fs::read_dir(&sweep).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     assert_eq!(trials.len(), 4, "{trials:?}");
     for dir in trials {
         for file in ["config.toml", "run.json", "metrics.jsonl"] {
             assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
         }
-        let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        let run: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
         assert_eq!(run["status"], "evaluated");
-        let config: runner::config::RunnerConfig = toml::from_str(&std::fs::read_to_string(dir.join("config.toml")).unwrap()).unwrap();
+        let config: runner::config::RunnerConfig =
+            toml::from_str(&std::fs::read_to_string(dir.join("config.toml")).unwrap()).unwrap();
         assert_eq!(config.train.steps, 30);
         let dim = if config.data.target == "gmm1d" { 1 } else { 2 };
         let npy = if config.method == "ddpm" { "samples-ddim-10.npy" } else { "samples-rk4-100.npy" };
@@ -102,7 +129,13 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
 fn a_dry_run_resolves_every_trial_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &[]);
-    script::run(Session { script: experiments().join("sweep.rhai"), layers, registry: crate::common::registry(), dry_run: true }).unwrap();
+    script::run(Session {
+        script: experiments().join("sweep.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: true,
+    })
+    .unwrap();
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
 
@@ -123,9 +156,15 @@ fn grid_rows_log_and_properties_work_from_a_script() {
         if !s.table().contains("moons") { throw "table"; }
         if t.id == "" || t.dir == "" || s.dir == "" { throw "properties"; }
     "#;
-    let session = Session { script: PathBuf::from("small.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
+    let session = Session {
+        script: PathBuf::from("small.rhai"),
+        layers: layers(out.path(), &[]),
+        registry: crate::common::registry(),
+        dry_run: false,
+    };
     script::run_source(session, script).unwrap();
-    let trial_dir = std::fs::read_dir(out.path().join("small")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let trial_dir =
+        std::fs::read_dir(out.path().join("small")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
     let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
     assert!(log.lines().any(|l| l.contains("\"note\"") && l.contains("1.5")), "{log}");
     assert!(trial_dir.join("samples-ddim-4-eta0.5.npy").is_file());
@@ -135,14 +174,26 @@ fn grid_rows_log_and_properties_work_from_a_script() {
 fn script_errors_name_the_line_column_and_the_config_key() {
     let out = tempfile::tempdir().unwrap();
     let script = "let s = sweep(\"bad\");\n\nlet t = s.trial(#{ \"path.schedule\": \"nope\" });\n";
-    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
+    let session = Session {
+        script: PathBuf::from("bad.rhai"),
+        layers: layers(out.path(), &[]),
+        registry: crate::common::registry(),
+        dry_run: false,
+    };
     let err = script::run_source(session, script).unwrap_err().to_string();
     assert!(err.starts_with("bad.rhai:3:"), "{err}");
     assert!(err.contains("path.schedule") && err.contains("nope") && err.contains("cond-ot"), "{err}");
     assert!(err.contains("script map at bad.rhai:3"), "{err}");
 
-    let session = Session { script: PathBuf::from("bad.rhai"), layers: layers(out.path(), &[]), registry: crate::common::registry(), dry_run: false };
-    let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);").unwrap_err().to_string();
+    let session = Session {
+        script: PathBuf::from("bad.rhai"),
+        layers: layers(out.path(), &[]),
+        registry: crate::common::registry(),
+        dry_run: false,
+    };
+    let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);")
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("bad.rhai:3:") && err.contains("train() before evaluate()"), "{err}");
 }
 
@@ -150,15 +201,23 @@ fn script_errors_name_the_line_column_and_the_config_key() {
 fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
-    script::run(Session { script: experiments().join("solvers.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
+    script::run(Session {
+        script: experiments().join("solvers.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: false,
+    })
+    .unwrap();
 
     let summary = Summary::read(&out.path().join("solvers"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
         let name = entry.info.name.as_ref();
         for dataset in ["8gaussians", "gmm1d"] {
-            let mine: Vec<&Vec<String>> =
-                rows.iter().filter(|r| r[col("solver")] == name && r[col("dataset")] == dataset && r[col("schedule")] == "cond-ot").collect();
+            let mine: Vec<&Vec<String>> = rows
+                .iter()
+                .filter(|r| r[col("solver")] == name && r[col("dataset")] == dataset && r[col("schedule")] == "cond-ot")
+                .collect();
             assert!(!mine.is_empty(), "no cond-ot rows for {name} on {dataset}");
             for r in mine {
                 // Deterministic solvers carry a solver error, stochastic ones leave it empty.
@@ -172,7 +231,10 @@ fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
         }
     }
     // rk4 at 1000 NFE on the straight path is converged: far below the 1e-2 threshold.
-    let rk4 = rows.iter().find(|r| r[col("solver")] == "rk4" && r[col("nfe")] == "1000" && r[col("schedule")] == "cond-ot").unwrap();
+    let rk4 = rows
+        .iter()
+        .find(|r| r[col("solver")] == "rk4" && r[col("nfe")] == "1000" && r[col("schedule")] == "cond-ot")
+        .unwrap();
     assert!(rk4[col("solver_error")].parse::<f64>().unwrap() < 1e-4, "{rk4:?}");
 }
 
@@ -186,11 +248,24 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
         let row = t.evaluate("dopri5", 1);
         if !row.contains("solver_error") || row.solver_error > 0.05 { throw `solver_error ${row}`; }
     "#;
-    let session = Session { script: PathBuf::from("adaptive.rhai"), layers: layers(out.path(), &["eval.reference_nfe=400"]), registry: crate::common::registry(), dry_run: false };
+    let session = Session {
+        script: PathBuf::from("adaptive.rhai"),
+        layers: layers(out.path(), &["eval.reference_nfe=400"]),
+        registry: crate::common::registry(),
+        dry_run: false,
+    };
     script::run_source(session, script).unwrap();
-    let trial_dir = std::fs::read_dir(out.path().join("adaptive")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let trial_dir = std::fs::read_dir(out.path().join("adaptive"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
     let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
-    let sample: serde_json::Value = log.lines().map(|l| serde_json::from_str(l).unwrap()).find(|e: &serde_json::Value| e["event"] == "sample").unwrap();
+    let sample: serde_json::Value = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .find(|e: &serde_json::Value| e["event"] == "sample")
+        .unwrap();
     let accepted = sample["accepted"].as_u64().unwrap();
     let nfe = sample["nfe"].as_u64().unwrap();
     // The controller chose several steps, and every attempted step cost model evaluations.
@@ -201,8 +276,17 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
 #[test]
 fn the_article_experiment_runs_every_family_with_w2_and_nll() {
     let out = tempfile::tempdir().unwrap();
-    let layers = layers(out.path(), &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""]);
-    script::run(Session { script: experiments().join("article_gmm.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
+    let layers = layers(
+        out.path(),
+        &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""],
+    );
+    script::run(Session {
+        script: experiments().join("article_gmm.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: false,
+    })
+    .unwrap();
 
     let summary = Summary::read(&out.path().join("article_gmm"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
@@ -237,7 +321,13 @@ fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
             "eval.reference_points=10",
         ],
     );
-    script::run(Session { script: experiments().join("torchcfm_2d.rhai"), layers, registry: crate::common::registry(), dry_run: false }).unwrap();
+    script::run(Session {
+        script: experiments().join("torchcfm_2d.rhai"),
+        layers,
+        registry: crate::common::registry(),
+        dry_run: false,
+    })
+    .unwrap();
 
     let summary = Summary::read(&out.path().join("torchcfm_2d"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));

@@ -9,11 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use runner::schedules::discrete_beta::linear_betas;
-use runner::sdk::{
-    Coefficients, Dynamics, Handle, ParamValue, PluginError, Schedule, Solver, SolverKind, StepContext,
-    Target,
-};
-use runner::solvers::{integrate, Options, steps_for_nfe, SolveError, VectorDynamics};
+use runner::sdk::{Coefficients, Dynamics, Handle, ParamValue, PluginError, Schedule, Solver, SolverKind, Target};
+use runner::solvers::{integrate, steps_for_nfe, Options, SolveError, VectorDynamics};
 
 fn solver(name: &str, params: &[(&str, ParamValue)]) -> Box<dyn Solver> {
     adaptive(name, params).0
@@ -27,7 +24,10 @@ fn adaptive(name: &str, params: &[(&str, ParamValue)]) -> (Box<dyn Solver>, Opti
 }
 
 fn every_solver() -> Vec<(&'static str, Box<dyn Solver>)> {
-    crate::common::entries::<dyn runner::sdk::Solver>().iter().map(|e| (e.info.name.as_ref(), solver(e.info.name.as_ref(), &[]))).collect()
+    crate::common::entries::<dyn runner::sdk::Solver>()
+        .iter()
+        .map(|e| (e.info.name.as_ref(), solver(e.info.name.as_ref(), &[])))
+        .collect()
 }
 
 fn schedule(name: &str) -> Arc<dyn Schedule> {
@@ -249,7 +249,8 @@ fn solver_parameters_are_validated() {
         [("ddim", "eta", ParamValue::Float(1.5)), ("ddpm", "variance", ParamValue::Str("medium".into()))]
     {
         let given = BTreeMap::from([(param.to_string(), value)]);
-        let err = crate::common::build::<dyn runner::sdk::Solver>(name, &given).err().expect("must be refused").to_string();
+        let err =
+            crate::common::build::<dyn runner::sdk::Solver>(name, &given).err().expect("must be refused").to_string();
         assert!(err.contains(name) && err.contains(param), "{err}");
     }
     assert_eq!(solver("ddim", &[]).kind(), SolverKind::Deterministic);
@@ -348,7 +349,14 @@ const N: usize = 20_000;
 
 /// Run `solver` from N standard-normal points through `steps` uniform steps on `path_name`
 /// (to `t_end`), with the exact data model; returns (start, samples).
-fn sample_gaussian(solver: &dyn Solver, path_name: &str, steps: usize, t_end: f64, start_seed: u64, noise_seed: u64) -> (Vec<f64>, Vec<f64>) {
+fn sample_gaussian(
+    solver: &dyn Solver,
+    path_name: &str,
+    steps: usize,
+    t_end: f64,
+    start_seed: u64,
+    noise_seed: u64,
+) -> (Vec<f64>, Vec<f64>) {
     let path = schedule(path_name);
     let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), noise_seed);
     let start = standard_normal(N, start_seed);
@@ -424,7 +432,8 @@ fn ddim_converges_to_the_exact_flow_map_at_first_order() {
         let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 0);
         let start = standard_normal(1000, 12);
         let x0 = f.insert(start.clone());
-        let out = integrate(ddim.as_ref(), &mut f, x0, &uniform(steps, 0.0, 1.0, path.as_ref()), &Options::default()).unwrap();
+        let out = integrate(ddim.as_ref(), &mut f, x0, &uniform(steps, 0.0, 1.0, path.as_ref()), &Options::default())
+            .unwrap();
         let x = f.get(out.x).unwrap();
         let sq: f64 = start.iter().zip(x).map(|(&z, &x)| (x - exact(z)).powi(2)).sum();
         errs.push((sq / start.len() as f64).sqrt());
@@ -499,7 +508,8 @@ fn adaptive_solvers_meet_their_tolerance_and_count_their_steps() {
         }
         let stages = probe.evals_per_step();
         for rtol in [1e-3, 1e-4, 1e-5, 1e-6] {
-            let (s, options) = adaptive(name, &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
+            let (s, options) =
+                adaptive(name, &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
             let mut f = VectorDynamics::ode(logistic_velocity, 0);
             let x0 = f.insert(starts.to_vec());
             let out = integrate(s.as_ref(), &mut f, x0, &[0.0, 1.0], &options).unwrap();
@@ -526,7 +536,8 @@ fn adaptive_solvers_meet_their_tolerance_and_count_their_steps() {
 #[test]
 fn adaptive_solvers_need_fewer_steps_for_looser_tolerances_and_pass_grid_times() {
     let run = |rtol: f64, times: &[f64]| {
-        let (s, options) = adaptive("dopri5", &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
+        let (s, options) =
+            adaptive("dopri5", &[("rtol", ParamValue::Float(rtol)), ("atol", ParamValue::Float(rtol * 1e-2))]);
         let mut f = VectorDynamics::ode(logistic_velocity, 0);
         let x0 = f.insert(vec![0.3]);
         let out = integrate(s.as_ref(), &mut f, x0, times, &Options { record: true, ..options }).unwrap();
@@ -545,7 +556,8 @@ fn adaptive_solvers_need_fewer_steps_for_looser_tolerances_and_pass_grid_times()
 
 #[test]
 fn adaptive_solvers_stop_at_max_steps_or_return_the_partial_state() {
-    let few = [("max_steps", ParamValue::Int(3)), ("rtol", ParamValue::Float(1e-9)), ("atol", ParamValue::Float(1e-12))];
+    let few =
+        [("max_steps", ParamValue::Int(3)), ("rtol", ParamValue::Float(1e-9)), ("atol", ParamValue::Float(1e-12))];
     let (s, options) = adaptive("tsit5", &few);
     let mut f = VectorDynamics::ode(logistic_velocity, 0);
     let x0 = f.insert(vec![0.3]);
@@ -591,10 +603,13 @@ fn stochastic_solvers_match_the_ornstein_uhlenbeck_law() {
             let path = schedule(path_name);
             let c0 = path.coefficients(0.0);
             let spread0 = (c0.alpha * c0.alpha * S * S + c0.sigma * c0.sigma).sqrt();
-            let start: Vec<f64> = standard_normal(POINTS, 61 + k as u64).iter().map(|z| c0.alpha * M + spread0 * z).collect();
-            let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 62 + k as u64);
+            let start: Vec<f64> =
+                standard_normal(POINTS, 61 + k as u64).iter().map(|z| c0.alpha * M + spread0 * z).collect();
+            let mut f =
+                VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 62 + k as u64);
             let x0 = f.insert(start);
-            let out = integrate(s.as_ref(), &mut f, x0, &uniform(steps, 0.0, 1.0, path.as_ref()), &Options::default()).unwrap();
+            let out = integrate(s.as_ref(), &mut f, x0, &uniform(steps, 0.0, 1.0, path.as_ref()), &Options::default())
+                .unwrap();
             let (mean, std) = mean_std(&f.take(out.x).unwrap());
             let var = std * std;
             eprintln!(
@@ -669,7 +684,8 @@ fn flow_map_errors(s: &dyn Solver, step_counts: &[usize]) -> Vec<f64> {
             let mut f = VectorDynamics::new(path.clone(), Target::Data, gaussian_data_model(path.clone(), M, S), 0);
             let start = standard_normal(1000, 12);
             let x0 = f.insert(start.clone());
-            let out = integrate(s, &mut f, x0, &uniform(steps, 0.0, T_END, path.as_ref()), &Options::default()).unwrap();
+            let out =
+                integrate(s, &mut f, x0, &uniform(steps, 0.0, T_END, path.as_ref()), &Options::default()).unwrap();
             let x = f.get(out.x).unwrap();
             let sq: f64 = start.iter().zip(x).map(|(&z, &x)| (x - exact(z)).powi(2)).sum();
             (sq / start.len() as f64).sqrt()
@@ -724,10 +740,12 @@ fn probability_flow_of_an_epsilon_model_matches_ddim_with_many_steps() {
     let t_end = 0.999;
     let mut f = VectorDynamics::new(path.clone(), Target::Epsilon, eps_model, 0);
     let x0 = f.insert(start.clone());
-    let (dopri5, options) = adaptive("dopri5", &[("rtol", ParamValue::Float(1e-8)), ("atol", ParamValue::Float(1e-10))]);
+    let (dopri5, options) =
+        adaptive("dopri5", &[("rtol", ParamValue::Float(1e-8)), ("atol", ParamValue::Float(1e-10))]);
     let ode = integrate(dopri5.as_ref(), &mut f, x0, &[0.0, t_end], &options).unwrap();
     let ddim = solver("ddim", &[]);
-    let dd = integrate(ddim.as_ref(), &mut f, x0, &uniform(4000, 0.0, t_end, path.as_ref()), &Options::default()).unwrap();
+    let dd =
+        integrate(ddim.as_ref(), &mut f, x0, &uniform(4000, 0.0, t_end, path.as_ref()), &Options::default()).unwrap();
     let (a, b) = (f.get(ode.x).unwrap(), f.get(dd.x).unwrap());
     let (c0, ce) = (path.coefficients(0.0), path.coefficients(t_end));
     let spread = |c: Coefficients| (c.alpha * c.alpha * S * S + c.sigma * c.sigma).sqrt();
@@ -753,11 +771,11 @@ fn every_default_nfe_is_one_the_solver_can_spend() {
         let name = entry.info.name.as_ref();
         let solver = crate::common::build::<dyn runner::sdk::Solver>(name, &Default::default()).unwrap();
         let nfe = solver.default_nfe();
-        let steps = runner::solvers::steps_for_nfe(name, solver.as_ref(), nfe).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let steps =
+            runner::solvers::steps_for_nfe(name, solver.as_ref(), nfe).unwrap_or_else(|e| panic!("{name}: {e}"));
         if !solver.kind().is_adaptive() {
             assert_eq!(solver.nfe(steps), nfe, "{name}");
             assert!(steps >= 100, "{name}: {steps} steps");
         }
     }
 }
-

@@ -98,10 +98,12 @@ fn stochastic_samplers_and_the_score_need_a_standard_normal_source() {
     assert!(t.evaluate(&evaluation("ddim", 10)).is_ok());
 
     let score: Vec<&str> = sets.iter().copied().chain(["path.target=\"score\""]).collect();
-    let err = Setup::new(&resolved(&score), crate::common::registry()).err().expect("score target from moons").to_string();
+    let err =
+        Setup::new(&resolved(&score), crate::common::registry()).err().expect("score target from moons").to_string();
     assert!(err.contains("path.target") && err.contains("moons"), "{err}");
     let late: Vec<&str> = sets.iter().copied().chain(["eval.t_start=0.01"]).collect();
-    let err = Setup::new(&resolved(&late), crate::common::registry()).err().expect("later start from moons").to_string();
+    let err =
+        Setup::new(&resolved(&late), crate::common::registry()).err().expect("later start from moons").to_string();
     assert!(err.contains("eval.t_start") && err.contains("moons"), "{err}");
 }
 
@@ -115,7 +117,10 @@ fn paths_with_an_epsilon_term_are_velocity_only_and_ode_sampled() {
         ("eval.t_end=0.99", "eval.t_end"),
     ] {
         let sets: Vec<&str> = sb.iter().copied().chain([extra]).collect();
-        let err = Setup::new(&resolved(&sets), crate::common::registry()).err().unwrap_or_else(|| panic!("{extra} on sb")).to_string();
+        let err = Setup::new(&resolved(&sets), crate::common::registry())
+            .err()
+            .unwrap_or_else(|| panic!("{extra} on sb"))
+            .to_string();
         assert!(err.contains(key) && err.contains("sb") && err.contains("γ"), "{extra}: {err}");
     }
     let dir = tempfile::tempdir().unwrap();

@@ -13,7 +13,12 @@ use runner::sdk::{Coefficients, Conversion, Schedule, Target};
 fn every_schedule() -> impl Iterator<Item = (&'static str, Box<dyn Schedule>)> {
     crate::common::entries::<dyn runner::sdk::Schedule>()
         .iter()
-        .map(|e| (e.info.name.as_ref(), crate::common::build::<dyn runner::sdk::Schedule>(e.info.name.as_ref(), &BTreeMap::new()).unwrap()))
+        .map(|e| {
+            (
+                e.info.name.as_ref(),
+                crate::common::build::<dyn runner::sdk::Schedule>(e.info.name.as_ref(), &BTreeMap::new()).unwrap(),
+            )
+        })
         .filter(|(_, s)| runner::schedules::noise_term(s.as_ref()).is_none())
 }
 
@@ -79,7 +84,10 @@ fn closed_forms_on_cond_ot() {
         );
         assert!(is(Conversion::between(Target::Velocity, Target::Data, &c), 1.0, sigma), "x1 = x + (1 − t)·v");
         assert!(is(Conversion::between(Target::Velocity, Target::Epsilon, &c), 1.0, -t), "x0 = x − t·v");
-        assert!(is(Conversion::between(Target::Data, Target::Velocity, &c), -1.0 / sigma, 1.0 / sigma), "v = (x1 − x)/σ");
+        assert!(
+            is(Conversion::between(Target::Data, Target::Velocity, &c), -1.0 / sigma, 1.0 / sigma),
+            "v = (x1 − x)/σ"
+        );
         for target in Target::ALL {
             assert!(is(Conversion::between(target, target, &c), 0.0, 1.0), "{target:?} to itself is the identity");
         }

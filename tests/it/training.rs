@@ -41,7 +41,8 @@ fn w2(trial: &mut Trial, solver: &str, nfe: usize) -> f64 {
 fn flow_matching_learns_a_gaussian() {
     for device in devices() {
         let dir = tempfile::tempdir().unwrap();
-        let mut t = trial(dir.path(), &[&device, "method=\"fm\"", "path.schedule=\"cond-ot\"", "path.target=\"velocity\""]);
+        let mut t =
+            trial(dir.path(), &[&device, "method=\"fm\"", "path.schedule=\"cond-ot\"", "path.target=\"velocity\""]);
         t.train().unwrap();
         let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let fm = w2(&mut t, "euler", 20);
@@ -53,7 +54,10 @@ fn flow_matching_learns_a_gaussian() {
 fn ddpm_learns_a_gaussian() {
     for device in devices() {
         let dir = tempfile::tempdir().unwrap();
-        let mut t = trial(dir.path(), &[&device, "method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
+        let mut t = trial(
+            dir.path(),
+            &[&device, "method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""],
+        );
         t.train().unwrap();
         let floor = sweep::reference(&t.resolved, crate::common::registry()).unwrap().metric("w2").unwrap();
         let ancestral = w2(&mut t, "ddpm", 1000);
@@ -84,7 +88,8 @@ fn validation_keeps_the_checkpoint_with_the_lowest_validation_loss() {
     // A high learning rate makes the loss wander, so that the best checkpoint is not the last.
     let noisy = ["method=\"fm\"", "path.schedule=\"cond-ot\"", "train.lr=3e-2", "train.steps=400"];
     let dir = tempfile::tempdir().unwrap();
-    let mut checked = trial(&dir.path().join("a"), &[&noisy[..], &["train.val_size=500", "train.val_every=50"]].concat());
+    let mut checked =
+        trial(&dir.path().join("a"), &[&noisy[..], &["train.val_size=500", "train.val_every=50"]].concat());
     checked.train().unwrap();
     let validation = events(&checked, "validation");
     assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), (1..=8).map(|k| 50 * k).collect::<Vec<_>>());
@@ -119,7 +124,10 @@ fn the_data_seed_fixes_the_data_sets_and_leaves_training_to_the_trial_seed() {
         (floor, events(&t, "train"))
     };
     // Unset, the data seed is the trial's seed: nothing changes for configs without it.
-    assert_eq!(run("a", &["seed=3", "data.train_size=500"]), run("b", &["seed=3", "data.train_size=500", "data.seed=3"]));
+    assert_eq!(
+        run("a", &["seed=3", "data.train_size=500"]),
+        run("b", &["seed=3", "data.train_size=500", "data.seed=3"])
+    );
     // The held-out draws (the floor) follow the data seed alone.
     let (floor_1, _) = run("c", &["seed=1", "data.seed=7"]);
     let (floor_2, _) = run("d", &["seed=2", "data.seed=7"]);

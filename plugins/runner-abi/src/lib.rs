@@ -133,7 +133,8 @@ pub struct Library {
 }
 
 /// Builds an instance from resolved parameters (every declared one, in declaration order).
-pub type CreateFn = unsafe extern "C" fn(params: *const Param, n: usize, out: *mut *mut c_void, err: *mut ErrorBuf) -> Status;
+pub type CreateFn =
+    unsafe extern "C" fn(params: *const Param, n: usize, out: *mut *mut c_void, err: *mut ErrorBuf) -> Status;
 /// Frees an instance made by the same table's `create`.
 pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
 
@@ -156,7 +157,13 @@ pub struct ScheduleVtable {
     pub destroy: Option<DestroyFn>,
     /// `out[i]` = the coefficients at `t[i]`, for `n` times.
     pub coefficients: Option<
-        unsafe extern "C" fn(instance: *const c_void, t: *const f64, n: usize, out: *mut Coefficients, err: *mut ErrorBuf) -> Status,
+        unsafe extern "C" fn(
+            instance: *const c_void,
+            t: *const f64,
+            n: usize,
+            out: *mut Coefficients,
+            err: *mut ErrorBuf,
+        ) -> Status,
     >,
 }
 
@@ -215,14 +222,23 @@ pub struct DatasetVtable {
     pub destroy: Option<DestroyFn>,
     pub dim: Option<unsafe extern "C" fn(instance: *const c_void, out: *mut usize, err: *mut ErrorBuf) -> Status>,
     /// `n × dim` values, row-major, drawn with `seed`.
-    pub sample: Option<unsafe extern "C" fn(instance: *const c_void, n: usize, seed: u64, out: *mut f32, err: *mut ErrorBuf) -> Status>,
+    pub sample: Option<
+        unsafe extern "C" fn(instance: *const c_void, n: usize, seed: u64, out: *mut f32, err: *mut ErrorBuf) -> Status,
+    >,
     /// Optional: the number of components of the isotropic Gaussian mixture the data set is
     /// (0: it is none).
-    pub mixture_components: Option<unsafe extern "C" fn(instance: *const c_void, out: *mut usize, err: *mut ErrorBuf) -> Status>,
+    pub mixture_components:
+        Option<unsafe extern "C" fn(instance: *const c_void, out: *mut usize, err: *mut ErrorBuf) -> Status>,
     /// Optional, with `mixture_components`: the weights (k), means (k × dim) and standard
     /// deviations (k).
     pub mixture: Option<
-        unsafe extern "C" fn(instance: *const c_void, weights: *mut f64, means: *mut f64, stds: *mut f64, err: *mut ErrorBuf) -> Status,
+        unsafe extern "C" fn(
+            instance: *const c_void,
+            weights: *mut f64,
+            means: *mut f64,
+            stds: *mut f64,
+            err: *mut ErrorBuf,
+        ) -> Status,
     >,
 }
 
@@ -259,7 +275,9 @@ pub struct MetricVtable {
     pub input: Option<unsafe extern "C" fn(instance: *const c_void, out: *mut u32, err: *mut ErrorBuf) -> Status>,
     /// Optional (no limit when null): the most points per side in `dim` dimensions, `usize::MAX`
     /// for no limit.
-    pub max_points: Option<unsafe extern "C" fn(instance: *const c_void, dim: usize, out: *mut usize, err: *mut ErrorBuf) -> Status>,
+    pub max_points: Option<
+        unsafe extern "C" fn(instance: *const c_void, dim: usize, out: *mut usize, err: *mut ErrorBuf) -> Status,
+    >,
     pub evaluate: Option<
         unsafe extern "C" fn(
             instance: *const c_void,
@@ -273,11 +291,23 @@ pub struct MetricVtable {
         ) -> Status,
     >,
     /// Optional: for [`METRIC_PATH`] metrics.
-    pub evaluate_path:
-        Option<unsafe extern "C" fn(instance: *const c_void, path: *const PathIntegrals, out: *mut f64, err: *mut ErrorBuf) -> Status>,
+    pub evaluate_path: Option<
+        unsafe extern "C" fn(
+            instance: *const c_void,
+            path: *const PathIntegrals,
+            out: *mut f64,
+            err: *mut ErrorBuf,
+        ) -> Status,
+    >,
     /// Optional: for [`METRIC_LIKELIHOOD`] metrics.
-    pub evaluate_likelihood:
-        Option<unsafe extern "C" fn(instance: *const c_void, likelihood: *const Likelihood, out: *mut f64, err: *mut ErrorBuf) -> Status>,
+    pub evaluate_likelihood: Option<
+        unsafe extern "C" fn(
+            instance: *const c_void,
+            likelihood: *const Likelihood,
+            out: *mut f64,
+            err: *mut ErrorBuf,
+        ) -> Status,
+    >,
 }
 
 /// A term of a linear combination.
@@ -350,9 +380,12 @@ pub struct SolverVtable {
     pub destroy: Option<DestroyFn>,
     pub info: Option<unsafe extern "C" fn(instance: *const c_void, out: *mut SolverInfo, err: *mut ErrorBuf) -> Status>,
     /// Optional (`steps × evals_per_step` when null): the model evaluations of `steps` steps.
-    pub nfe: Option<unsafe extern "C" fn(instance: *const c_void, steps: usize, out: *mut usize, err: *mut ErrorBuf) -> Status>,
+    pub nfe: Option<
+        unsafe extern "C" fn(instance: *const c_void, steps: usize, out: *mut usize, err: *mut ErrorBuf) -> Status,
+    >,
     /// Optional (the host's rule by kind when null): the NFE to run at when none is asked for.
-    pub default_nfe: Option<unsafe extern "C" fn(instance: *const c_void, out: *mut usize, err: *mut ErrorBuf) -> Status>,
+    pub default_nfe:
+        Option<unsafe extern "C" fn(instance: *const c_void, out: *mut usize, err: *mut ErrorBuf) -> Status>,
     /// One step from the state `x` at `t` to `t_next`; the new state's handle into `out`.
     pub step: Option<
         unsafe extern "C" fn(

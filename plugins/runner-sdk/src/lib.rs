@@ -90,7 +90,12 @@ pub struct PluginInfo {
 
 impl PluginInfo {
     /// A built-in's record, from `static` data.
-    pub const fn new(kind: PluginKind, name: &'static str, summary: &'static str, params: &'static [ParamSpec]) -> PluginInfo {
+    pub const fn new(
+        kind: PluginKind,
+        name: &'static str,
+        summary: &'static str,
+        params: &'static [ParamSpec],
+    ) -> PluginInfo {
         PluginInfo { name: Cow::Borrowed(name), kind, summary: Cow::Borrowed(summary), params: Cow::Borrowed(params) }
     }
 }

@@ -78,7 +78,11 @@ impl ParamSpec {
         ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Bool(default), help: Cow::Borrowed(help) }
     }
     pub const fn string(name: &'static str, default: &'static str, help: &'static str) -> Self {
-        ParamSpec { name: Cow::Borrowed(name), default: ParamDefault::Str(Cow::Borrowed(default)), help: Cow::Borrowed(help) }
+        ParamSpec {
+            name: Cow::Borrowed(name),
+            default: ParamDefault::Str(Cow::Borrowed(default)),
+            help: Cow::Borrowed(help),
+        }
     }
 }
 
@@ -104,11 +108,7 @@ impl Params {
                 } else {
                     specs.iter().map(|s| s.name.as_ref()).collect::<Vec<_>>().join(", ")
                 };
-                return Err(PluginError::UnknownParam {
-                    plugin: plugin.to_string(),
-                    param: name.clone(),
-                    accepted,
-                });
+                return Err(PluginError::UnknownParam { plugin: plugin.to_string(), param: name.clone(), accepted });
             }
         }
         let mut values = BTreeMap::new();
@@ -170,11 +170,7 @@ impl Params {
 
     /// An error about one parameter's value, for factories that validate ranges.
     pub fn invalid(&self, name: &str, message: impl Into<String>) -> PluginError {
-        PluginError::ParamValue {
-            plugin: self.plugin.clone(),
-            param: name.to_string(),
-            message: message.into(),
-        }
+        PluginError::ParamValue { plugin: self.plugin.clone(), param: name.to_string(), message: message.into() }
     }
 }
 
@@ -200,10 +196,8 @@ fn coerce(plugin: &str, name: &str, default: &ParamValue, v: &ParamValue) -> Res
 mod tests {
     use super::*;
 
-    const SPECS: &[ParamSpec] = &[
-        ParamSpec::float("sigma_min", 1e-4, "noise at t = 1"),
-        ParamSpec::int("steps", 1000, "number of steps"),
-    ];
+    const SPECS: &[ParamSpec] =
+        &[ParamSpec::float("sigma_min", 1e-4, "noise at t = 1"), ParamSpec::int("steps", 1000, "number of steps")];
 
     #[test]
     fn defaults_fill_in_and_ints_widen_to_floats() {

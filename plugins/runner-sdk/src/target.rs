@@ -86,10 +86,7 @@ impl Conversion {
         let (p1, p0) = from.components(c);
         let (q1, q0) = to.components(c);
         let det = c.alpha * p0 - c.sigma * p1;
-        Conversion {
-            x_coef: (q1 * p0 - q0 * p1) / det,
-            pred_coef: (q0 * c.alpha - q1 * c.sigma) / det,
-        }
+        Conversion { x_coef: (q1 * p0 - q0 * p1) / det, pred_coef: (q0 * c.alpha - q1 * c.sigma) / det }
     }
 
     pub fn apply(&self, x: f64, pred: f64) -> f64 {

@@ -8,7 +8,12 @@ use super::{finite_mean, not_points};
 use crate::registry::Entry;
 
 pub const NLL_ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "nll", "negative log-likelihood of held-out data by the probability-flow ODE, nats per point", &[]),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "nll",
+        "negative log-likelihood of held-out data by the probability-flow ODE, nats per point",
+        &[],
+    ),
     make: |_| Ok(Box::new(Nll { bits_per_dim: false })),
 };
 

@@ -8,7 +8,12 @@ use super::{finite_mean, not_points};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "path-energy", "mean kinetic energy ∫‖v‖² dt of the flow's trajectories", &[]),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "path-energy",
+        "mean kinetic energy ∫‖v‖² dt of the flow's trajectories",
+        &[],
+    ),
     make: |_| Ok(Box::new(PathEnergy)),
 };
 

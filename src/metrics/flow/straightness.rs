@@ -15,7 +15,12 @@ use super::{finite_mean, invalid, not_points};
 use crate::registry::Entry;
 
 pub const ENTRY: Entry<dyn Metric> = Entry {
-    info: PluginInfo::new(PluginKind::Metric, "straightness", "∫ E‖(x̂1 − x0) − v‖² dt: how far the flow's trajectories are from straight lines", &[]),
+    info: PluginInfo::new(
+        PluginKind::Metric,
+        "straightness",
+        "∫ E‖(x̂1 − x0) − v‖² dt: how far the flow's trajectories are from straight lines",
+        &[],
+    ),
     make: |_| Ok(Box::new(Straightness)),
 };
 

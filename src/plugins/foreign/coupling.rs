@@ -27,11 +27,24 @@ impl Coupling for ForeignCoupling {
         let mut out = vec![u64::MAX; n_source];
         let name = &self.instance.name;
         call(name, |err| unsafe {
-            (self.pair)(self.instance.ptr(), source.as_ptr(), n_source, target.as_ptr(), n_target, dim, seed, out.as_mut_ptr(), err)
+            (self.pair)(
+                self.instance.ptr(),
+                source.as_ptr(),
+                n_source,
+                target.as_ptr(),
+                n_target,
+                dim,
+                seed,
+                out.as_mut_ptr(),
+                err,
+            )
         })?;
         // An index past the target rows would be read out of bounds later: refuse it here.
         match out.iter().position(|&j| j >= n_target as u64) {
-            Some(i) => Err(invalid(name, format!("paired source row {i} with target row {}, but there are {n_target}", out[i]))),
+            Some(i) => Err(invalid(
+                name,
+                format!("paired source row {i} with target row {}, but there are {n_target}", out[i]),
+            )),
             None => Ok(out.into_iter().map(|j| j as usize).collect()),
         }
     }

@@ -16,7 +16,11 @@ pub struct ForeignDataset {
 }
 
 impl ForeignDataset {
-    pub fn new(instance: Instance, vtable: &abi::DatasetVtable, sample: SampleFn) -> Result<ForeignDataset, PluginError> {
+    pub fn new(
+        instance: Instance,
+        vtable: &abi::DatasetVtable,
+        sample: SampleFn,
+    ) -> Result<ForeignDataset, PluginError> {
         let name = instance.name.clone();
         let mut dim = 0usize;
         if let Some(f) = vtable.dim {
@@ -37,7 +41,11 @@ impl ForeignDataset {
                         fill(instance.ptr(), weights.as_mut_ptr(), means.as_mut_ptr(), stds.as_mut_ptr(), err)
                     })?;
                     let components = (0..k)
-                        .map(|i| Component { weight: weights[i], mean: means[i * dim..(i + 1) * dim].to_vec(), std: stds[i] })
+                        .map(|i| Component {
+                            weight: weights[i],
+                            mean: means[i * dim..(i + 1) * dim].to_vec(),
+                            std: stds[i],
+                        })
                         .collect();
                     Some(Mixture { dim, components })
                 }
@@ -57,7 +65,9 @@ impl Dataset for ForeignDataset {
     /// plugin's reason is logged.
     fn sample(&self, n: usize, seed: u64) -> Vec<f32> {
         let mut out = vec![f32::NAN; n * self.dim];
-        if let Err(e) = call(&self.instance.name, |err| unsafe { (self.sample)(self.instance.ptr(), n, seed, out.as_mut_ptr(), err) }) {
+        if let Err(e) = call(&self.instance.name, |err| unsafe {
+            (self.sample)(self.instance.ptr(), n, seed, out.as_mut_ptr(), err)
+        }) {
             tracing::error!("dataset: {e}");
             out.fill(f32::NAN);
         }

@@ -7,7 +7,15 @@ use runner_sdk::export::convert;
 
 use super::{call, Instance};
 
-type TimesFn = unsafe extern "C" fn(*const c_void, usize, f64, f64, *const abi::ScheduleRef, *mut f64, *mut abi::ErrorBuf) -> abi::Status;
+type TimesFn = unsafe extern "C" fn(
+    *const c_void,
+    usize,
+    f64,
+    f64,
+    *const abi::ScheduleRef,
+    *mut f64,
+    *mut abi::ErrorBuf,
+) -> abi::Status;
 
 /// A library's time grid.
 pub struct ForeignGrid {
@@ -18,7 +26,11 @@ pub struct ForeignGrid {
 impl TimeGrid for ForeignGrid {
     fn times(&self, steps: usize, t_start: f64, t_end: f64, schedule: &dyn Schedule) -> Result<Vec<f64>, PluginError> {
         let host: *const &dyn Schedule = &schedule;
-        let schedule_ref = abi::ScheduleRef { size: size_of::<abi::ScheduleRef>(), host: host.cast(), coefficients: host_coefficients };
+        let schedule_ref = abi::ScheduleRef {
+            size: size_of::<abi::ScheduleRef>(),
+            host: host.cast(),
+            coefficients: host_coefficients,
+        };
         let mut out = vec![f64::NAN; steps + 1];
         call(&self.instance.name, |err| unsafe {
             (self.times)(self.instance.ptr(), steps, t_start, t_end, &schedule_ref, out.as_mut_ptr(), err)

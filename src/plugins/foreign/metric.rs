@@ -58,7 +58,11 @@ impl Metric for ForeignMetric {
     fn evaluate_likelihood(&self, likelihood: &Likelihood<'_>) -> Result<f64, PluginError> {
         let name = &self.instance.name;
         let f = self.vtable.evaluate_likelihood.ok_or_else(|| invalid(name, "it takes no log densities".into()))?;
-        let raw = abi::Likelihood { dim: likelihood.dim, n: likelihood.log_density.len(), log_density: likelihood.log_density.as_ptr() };
+        let raw = abi::Likelihood {
+            dim: likelihood.dim,
+            n: likelihood.log_density.len(),
+            log_density: likelihood.log_density.as_ptr(),
+        };
         let mut out = f64::NAN;
         call(name, |err| unsafe { f(self.instance.ptr(), &raw, &mut out, err) })?;
         Ok(out)

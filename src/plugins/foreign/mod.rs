@@ -61,9 +61,13 @@ impl Instance {
         params: &Params,
     ) -> Result<Instance, PluginError> {
         // The strings the parameter array points into live until the call returns.
-        let values: Vec<(String, ParamValue)> =
-            info.params.iter().filter_map(|spec| params.iter().find(|(k, _)| *k == spec.name).map(|(k, v)| (k.to_string(), v.clone()))).collect();
-        let array: Vec<abi::Param> = values.iter().map(|(name, value)| runner_sdk::export::convert::param_to_abi(name, value)).collect();
+        let values: Vec<(String, ParamValue)> = info
+            .params
+            .iter()
+            .filter_map(|spec| params.iter().find(|(k, _)| *k == spec.name).map(|(k, v)| (k.to_string(), v.clone())))
+            .collect();
+        let array: Vec<abi::Param> =
+            values.iter().map(|(name, value)| runner_sdk::export::convert::param_to_abi(name, value)).collect();
         let mut ptr: *mut c_void = std::ptr::null_mut();
         call(&info.name, |err| unsafe { create(array.as_ptr(), array.len(), &mut ptr, err) })?;
         if ptr.is_null() {

@@ -5,7 +5,13 @@ use runner_sdk::export::convert;
 
 use super::{call, Instance};
 
-type CoefficientsFn = unsafe extern "C" fn(*const std::ffi::c_void, *const f64, usize, *mut abi::Coefficients, *mut abi::ErrorBuf) -> abi::Status;
+type CoefficientsFn = unsafe extern "C" fn(
+    *const std::ffi::c_void,
+    *const f64,
+    usize,
+    *mut abi::Coefficients,
+    *mut abi::ErrorBuf,
+) -> abi::Status;
 
 /// A library's schedule.
 pub struct ForeignSchedule {
@@ -18,7 +24,8 @@ impl Schedule for ForeignSchedule {
     /// non-finite path; the plugin's reason is logged once per call site.
     fn coefficients(&self, t: f64) -> Coefficients {
         let mut out = abi::Coefficients::default();
-        let result = call(&self.instance.name, |err| unsafe { (self.coefficients)(self.instance.ptr(), &t, 1, &mut out, err) });
+        let result =
+            call(&self.instance.name, |err| unsafe { (self.coefficients)(self.instance.ptr(), &t, 1, &mut out, err) });
         match result {
             Ok(()) => convert::coefficients_from_abi(out),
             Err(e) => {

@@ -55,7 +55,9 @@ impl Solver for ForeignSolver {
     }
 
     fn default_nfe(&self) -> usize {
-        let Some(f) = self.vtable.default_nfe else { return runner_sdk::solver::default_nfe(self.kind, |s| self.nfe(s)) };
+        let Some(f) = self.vtable.default_nfe else {
+            return runner_sdk::solver::default_nfe(self.kind, |s| self.nfe(s));
+        };
         let mut out = 0;
         match call(&self.instance.name, |err| unsafe { f(self.instance.ptr(), &mut out, err) }) {
             Ok(()) => out,
@@ -66,7 +68,14 @@ impl Solver for ForeignSolver {
         }
     }
 
-    fn step(&self, f: &mut dyn Dynamics, ctx: &mut dyn StepContext, x: Handle, t: f64, t_next: f64) -> Result<Handle, PluginError> {
+    fn step(
+        &self,
+        f: &mut dyn Dynamics,
+        ctx: &mut dyn StepContext,
+        x: Handle,
+        t: f64,
+        t_next: f64,
+    ) -> Result<Handle, PluginError> {
         let mut host = Host { f, created: Vec::new(), error: None };
         let mut memory = Memory { ctx, history: Vec::new() };
         let grid = memory.ctx.grid();
@@ -103,7 +112,10 @@ impl Solver for ForeignSolver {
             Ok(()) if host.created.contains(&out) || out == x.0 => Ok(Handle(out)),
             Ok(()) => {
                 host.release_created(&kept);
-                Err(super::invalid(&self.instance.name, format!("its step returned handle {out}, which it never created")))
+                Err(super::invalid(
+                    &self.instance.name,
+                    format!("its step returned handle {out}, which it never created"),
+                ))
             }
             Err(e) => {
                 host.release_created(&kept);
@@ -165,8 +177,11 @@ unsafe extern "C" fn host_predict(host: *mut c_void, x: u64, t: f64, target: u32
 }
 
 unsafe extern "C" fn host_lincomb(host: *mut c_void, terms: *const abi::Term, n: usize, out: *mut u64) -> abi::Status {
-    let terms: Vec<(f64, Handle)> =
-        if n == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(terms, n) }.iter().map(|t| (t.coef, Handle(t.handle))).collect() };
+    let terms: Vec<(f64, Handle)> = if n == 0 {
+        Vec::new()
+    } else {
+        unsafe { std::slice::from_raw_parts(terms, n) }.iter().map(|t| (t.coef, Handle(t.handle))).collect()
+    };
     guarded(host, |h| {
         let r = h.f.lincomb(&terms);
         h.made(r, out)
@@ -236,7 +251,12 @@ unsafe extern "C" fn ctx_history(host: *mut c_void, out: *mut *const abi::Rememb
             .ctx
             .history()
             .iter()
-            .map(|r| abi::Remembered { t: r.t, target: convert::target_to_abi(r.target), reserved: 0, value: r.value.0 })
+            .map(|r| abi::Remembered {
+                t: r.t,
+                target: convert::target_to_abi(r.target),
+                reserved: 0,
+                value: r.value.0,
+            })
             .collect();
         unsafe {
             out.write(m.history.as_ptr());
