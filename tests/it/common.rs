@@ -1,8 +1,7 @@
 //! What every test resolves names in: the built-ins and the example plugins — the Rust
 //! libraries built as the `cdylib`s a user loads, the C schedule compiled with the system
 //! compiler, and the rhai script schedule — so that every suite that runs over a kind's
-//! registry covers the plugins too. `cargo test` builds no `cdylib`: the libraries are built
-//! here with cargo, and their paths taken from its JSON messages.
+//! registry covers the plugins too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,25 +47,9 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Build `package` with cargo and return the path of its shared library.
+/// Build the example package `package` and return the path of its shared library.
 pub fn cdylib(package: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
-        .output()
-        .expect("run cargo");
-    assert!(output.status.success(), "building {package} failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    // Dependencies (proc macros) are shared libraries too: take the package's own.
-    let file = format!("/lib{}.{}", package.replace('-', "_"), std::env::consts::DLL_EXTENSION);
-    let artifact = stdout
-        .lines()
-        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
-        .flat_map(|l| l.split('"'))
-        .find(|s| s.ends_with(&file))
-        .unwrap_or_else(|| panic!("no {file} among the artifacts of {package}"));
-    PathBuf::from(artifact)
+    runner_testkit::cdylib(&root(), package)
 }
 
 /// Compile the C plugin `source` against the header into `lib<name>.so` in a directory of its

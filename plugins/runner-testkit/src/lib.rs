@@ -3,6 +3,7 @@
 //! minimal fixed-step loop with its own [`StepContext`](runner_sdk::StepContext), and
 //! conformance checks that hold a plugin to what its declaration promises.
 
+mod build;
 mod context;
 mod dataset;
 mod integrate;
@@ -10,6 +11,7 @@ mod schedule;
 mod solver;
 pub mod vector;
 
+pub use build::cdylib;
 pub use context::VecContext;
 pub use dataset::check_dataset;
 pub use integrate::integrate;

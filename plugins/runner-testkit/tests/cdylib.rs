@@ -4,29 +4,13 @@
 //! cargo's JSON messages.
 
 use std::ffi::c_void;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
 use runner_sdk::abi;
 
 /// Build `package` and return the path of its shared library.
 fn build(package: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(cargo)
-        .args(["build", "-p", package, "--message-format=json-render-diagnostics"])
-        .output()
-        .expect("run cargo");
-    assert!(output.status.success(), "building {package} failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    // Dependencies (proc macros) are shared libraries too: take the package's own.
-    let file = format!("/lib{}.so", package.replace('-', "_"));
-    let artifact = stdout
-        .lines()
-        .filter(|l| l.contains("\"reason\":\"compiler-artifact\""))
-        .flat_map(|l| l.split('"'))
-        .find(|s| s.ends_with(&file))
-        .unwrap_or_else(|| panic!("no .so among the artifacts of {package}"));
-    PathBuf::from(artifact)
+    runner_testkit::cdylib(Path::new(env!("CARGO_MANIFEST_DIR")), package)
 }
 
 struct Error {

@@ -60,15 +60,27 @@ mod tests {
     #[test]
     fn without_noise_every_point_lies_on_an_arm_within_the_unit_disc() {
         let points = Spiral { noise: 0.0 }.sample(1000, 3);
-        for (i, p) in points.chunks(2).enumerate() {
+        let mut arms = [0, 0];
+        for p in points.chunks(2) {
             let (x, y) = (f64::from(p[0]), f64::from(p[1]));
             let radius = x.hypot(y);
             assert!(radius <= 1.0 + 1e-6, "{radius}");
             // On arm 0 the angle is radius·SWEEP (mod 2π); arm 1 is its reflection.
-            let (x, y) = if i % 2 == 0 { (x, y) } else { (-x, -y) };
             let theta = radius * SWEEP;
-            assert!((x - radius * theta.cos()).abs() < 1e-5 && (y - radius * theta.sin()).abs() < 1e-5);
+            let on = |sign: f64| {
+                (sign * x - radius * theta.cos()).abs() < 1e-5 && (sign * y - radius * theta.sin()).abs() < 1e-5
+            };
+            let arm = if on(1.0) {
+                0
+            } else if on(-1.0) {
+                1
+            } else {
+                panic!("({x}, {y}) lies on neither arm")
+            };
+            arms[arm] += 1;
         }
+        // Each point picks its arm at random: both get about half.
+        assert!(arms.iter().all(|&n| n > 400), "{arms:?}");
     }
 
     #[test]
