@@ -24,6 +24,7 @@ pub mod solvers;
 pub mod sweep;
 pub mod targets;
 pub mod train;
+pub mod transport;
 
 pub use plugins::registry;
 pub use runner_sdk as sdk;

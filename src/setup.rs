@@ -37,6 +37,9 @@ impl Setup {
             source_params.insert("dim".into(), serde_json::json!(dim));
         }
         let source = build::<dyn Dataset>(&registry, resolved, "data.source", &c.data.source, &source_params)?;
+        for (key, name, dataset) in [("data.target", &c.data.target, &data), ("data.source", &c.data.source, &source)] {
+            check_points(resolved, key, name, dataset.as_ref())?;
+        }
         if source.dim() != dim {
             return Err(resolved.key_error(
                 "data.source",
@@ -51,6 +54,7 @@ impl Setup {
         let schedule: Arc<dyn Schedule> =
             build::<dyn Schedule>(&registry, resolved, "path.schedule", &c.path.schedule, &c.path.schedule_params)?
                 .into();
+        check_coefficients(resolved, &c.path.schedule, schedule.as_ref())?;
         let target = Target::from_name(&c.path.target).ok_or_else(|| {
             resolved.key_error(
                 "path.target",
@@ -227,6 +231,43 @@ impl Setup {
         }
         Ok(())
     }
+}
+
+/// Points this few and this seed cost nothing and catch a dataset that cannot draw at all.
+const PROBE_POINTS: usize = 16;
+
+/// Refuse a dataset whose draws are not finite before anything trains on them (a plugin that
+/// fails gives NaN points and logs why).
+fn check_points(resolved: &Resolved, key: &str, name: &str, dataset: &dyn Dataset) -> Result<(), ConfigError> {
+    let points = dataset.sample(PROBE_POINTS, 0);
+    if points.len() != PROBE_POINTS * dataset.dim() {
+        let why =
+            format!("`{name}` drew {} values for {PROBE_POINTS} points of dimension {}", points.len(), dataset.dim());
+        return Err(resolved.key_error(key, why));
+    }
+    match points.iter().position(|v| !v.is_finite()) {
+        Some(i) => {
+            Err(resolved.key_error(key, format!("`{name}` drew a non-finite point (value {}): {}", i, points[i])))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Refuse a schedule whose α, σ or γ is not finite somewhere on [0, 1] (a plugin that fails
+/// gives NaN and logs why). Derivatives may be infinite at the ends (VP paths at t = 1).
+fn check_coefficients(resolved: &Resolved, name: &str, schedule: &dyn Schedule) -> Result<(), ConfigError> {
+    for k in 0..=100 {
+        let t = k as f64 / 100.0;
+        let c = schedule.coefficients(t);
+        if !(c.alpha.is_finite() && c.sigma.is_finite() && c.gamma.is_finite()) {
+            let why = format!(
+                "schedule `{name}` is not finite at t = {t}: α = {}, σ = {}, γ = {}",
+                c.alpha, c.sigma, c.gamma
+            );
+            return Err(resolved.key_error("path.schedule", why));
+        }
+    }
+    Ok(())
 }
 
 /// Build plugin `name` of kind `T`, reporting errors against config key `key`.

@@ -5,7 +5,7 @@
 //! taken to be a permutation matrix divided by n: the plans form the Birkhoff polytope of doubly
 //! stochastic matrices (scaled by 1/n), a linear objective attains its minimum at a vertex, and
 //! the vertices are the permutation matrices (Birkhoff–von Neumann). The exact plan is therefore
-//! an assignment, which [`crate::metrics::assignment::solve`] finds with a certificate of
+//! an assignment, which [`crate::transport::assignment::solve`] finds with a certificate of
 //! optimality. Each source row is paired with a distinct target row and every row of the batch
 //! is used exactly once.
 //!
@@ -20,9 +20,10 @@
 
 use runner_sdk::{Coupling, Params, PluginError, PluginInfo, PluginKind};
 
-use super::{batch_size, squared_distances};
-use crate::metrics::assignment::{self, Start};
+use super::batch_size;
 use crate::registry::Entry;
+use crate::transport::assignment::{self, Start};
+use crate::transport::squared_distances;
 
 const NAME: &str = "exact-ot";
 

@@ -9,7 +9,7 @@ pub mod exact_ot;
 pub mod independent;
 pub mod sinkhorn;
 
-pub use batch::{batch_size, squared_distances};
+pub use batch::batch_size;
 
 use runner_sdk::Coupling;
 

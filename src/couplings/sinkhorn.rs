@@ -42,8 +42,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use runner_sdk::{Coupling, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
-use super::{batch_size, squared_distances};
+use super::batch_size;
 use crate::registry::Entry;
+use crate::transport::squared_distances;
 
 const NAME: &str = "sinkhorn";
 

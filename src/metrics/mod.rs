@@ -2,11 +2,8 @@
 //! up to 10,000 points per side in any dimension), the sliced W2 (`sliced-w2`), the multi-scale
 //! MMD² (`mmd`) and the energy distance (`energy`); and metrics of the model's flow ([`flow`]:
 //! `nll`, `bpd`, `path-energy`, `npe`, `straightness`). The assignment solver behind W_p is
-//! public: the exact-OT coupling reuses it.
+//! in [`crate::transport`], which the exact-OT coupling shares.
 
-pub mod assignment;
-pub mod auction;
-pub mod costs;
 pub mod energy;
 pub mod flow;
 pub mod mmd;

@@ -4,7 +4,7 @@
 //! convex cost |x − y|^p, p ≥ 1, so W_p^p is the mean of |x_(i) − y_(i)|^p over the order
 //! statistics: O(n log n) where an assignment solver would need O(n³).
 
-use super::wasserstein::Order;
+use crate::transport::costs::Order;
 
 /// W_p between the 1-D sets `a` and `b` (same length ≥ 1, finite values).
 pub fn wasserstein_1d(a: &[f32], b: &[f32], order: Order) -> f64 {

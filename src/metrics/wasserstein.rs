@@ -3,7 +3,7 @@
 //! over the W1-optimal pairing.
 //!
 //! In one dimension the optimal pairing is found by sorting ([`super::sorted`]), for any n. In
-//! more dimensions it is an exact assignment ([`super::assignment`]): an ε-scaling auction for
+//! more dimensions it is an exact assignment ([`crate::transport::assignment`]): an ε-scaling auction for
 //! near-optimal prices, finished by exact shortest augmenting paths, with the ground costs
 //! recomputed from the points as the solver sweeps rows ([`PointCosts`]) instead of stored.
 //! That takes 5–12 s at 10,000 points per side on this project's 2-core machines (2-D and 5-D,
@@ -15,41 +15,19 @@
 
 use runner_sdk::{Metric, ParamSpec, Params, PluginError, PluginInfo, PluginKind};
 
-use super::assignment::{self, Start};
-use super::costs::PointCosts;
 use super::points::{check_equal_pair, PointsError};
 use super::sorted::wasserstein_1d;
 use crate::registry::Entry;
+use crate::transport::assignment::{self, Start};
+use crate::transport::costs::PointCosts;
 
-/// Which Wasserstein distance: the exponent p of the ground cost ‖x − y‖^p.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    W1,
-    W2,
-}
+pub use crate::transport::costs::Order;
 
-impl Order {
-    /// The ground cost for a pair at Euclidean distance `d`.
-    pub fn cost(self, d: f64) -> f64 {
-        match self {
-            Order::W1 => d,
-            Order::W2 => d * d,
-        }
-    }
-
-    /// W_p from the mean ground cost of the optimal pairing, (mean)^(1/p).
-    pub fn from_mean_cost(self, mean: f64) -> f64 {
-        match self {
-            Order::W1 => mean,
-            Order::W2 => mean.max(0.0).sqrt(),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Order::W1 => "w1",
-            Order::W2 => "w2",
-        }
+/// The metric each order is.
+fn metric_name(order: Order) -> &'static str {
+    match order {
+        Order::W1 => "w1",
+        Order::W2 => "w2",
     }
 }
 
@@ -103,7 +81,7 @@ impl Metric for Wasserstein {
     }
 
     fn evaluate(&self, samples: &[f32], target: &[f32], dim: usize) -> Result<f64, PluginError> {
-        let name = self.order.name();
+        let name = metric_name(self.order);
         check_equal_pair(samples, target, dim, self.max_points(dim)).map_err(|e| e.for_metric(name))?;
         exact(samples, target, dim, self.order)
             .map_err(|e| PluginError::Invalid { plugin: name.to_string(), message: e.to_string() })

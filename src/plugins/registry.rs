@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use runner_sdk::export::{Constructor, Export};
 use runner_sdk::{
     Coupling, Dataset, Metric, ParamValue, Params, PluginError, PluginInfo, PluginKind, Schedule, Solver, TimeGrid,
 };
@@ -37,6 +38,10 @@ pub enum Origin {
     Script {
         path: PathBuf,
     },
+    /// A plugin crate linked into the binary.
+    Linked {
+        library: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -45,6 +50,7 @@ impl fmt::Display for Origin {
             Origin::BuiltIn => write!(f, "built-in"),
             Origin::Library { path, library, version } => write!(f, "{library} {version} ({})", path.display()),
             Origin::Script { path } => write!(f, "script {}", path.display()),
+            Origin::Linked { library } => write!(f, "{library} (linked)"),
         }
     }
 }
@@ -184,6 +190,24 @@ impl Registry {
         given: &BTreeMap<String, ParamValue>,
     ) -> Result<Box<T>, RegistryError> {
         Ok(self.find::<T>(name)?.build(given)?)
+    }
+
+    /// Register the plugins of a plugin crate linked into this binary (its `plugins()`, which
+    /// `export_plugin!` emits beside the C entry points): the same code a loaded library runs,
+    /// called directly.
+    pub fn add_linked(&mut self, exports: Vec<Export>, origin: Origin) -> Result<(), RegistryError> {
+        for e in exports {
+            let (info, origin) = (e.info, origin.clone());
+            match e.constructor {
+                Constructor::Schedule(f) => self.add::<dyn Schedule>(Registered::new(info, origin, f))?,
+                Constructor::Coupling(f) => self.add::<dyn Coupling>(Registered::new(info, origin, f))?,
+                Constructor::Solver(f) => self.add::<dyn Solver>(Registered::new(info, origin, f))?,
+                Constructor::Grid(f) => self.add::<dyn TimeGrid>(Registered::new(info, origin, f))?,
+                Constructor::Dataset(f) => self.add::<dyn Dataset>(Registered::new(info, origin, f))?,
+                Constructor::Metric(f) => self.add::<dyn Metric>(Registered::new(info, origin, f))?,
+            }
+        }
+        Ok(())
     }
 
     /// The names of every plugin of `kind`, in registration order.

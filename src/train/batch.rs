@@ -4,7 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{PluginError, Target};
+use runner_sdk::{Coefficients, PluginError, Target};
 
 use crate::seed;
 use crate::setup::Setup;
@@ -76,9 +76,13 @@ pub fn build(
         y: Vec::with_capacity(size * dim),
         weight: (setup.target == Target::Score).then(|| Vec::with_capacity(size)),
     };
+    // All times first (the generator draws nothing else in the loop), then their coefficients
+    // in one call: one crossing for a loaded schedule.
+    let times: Vec<f64> = pairing.iter().map(|_| open_unit(&mut rng)).collect();
+    let mut coefficients = vec![Coefficients::default(); times.len()];
+    setup.schedule.coefficients_batch(&times, &mut coefficients);
     for (i, &j) in pairing.iter().enumerate() {
-        let t = open_unit(&mut rng);
-        let c = setup.schedule.coefficients(t);
+        let (t, c) = (times[i], coefficients[i]);
         let (c1, c0) = setup.target.components(&c);
         // The ε term enters only the velocity target (u = α'·x1 + σ'·x0 + γ'·ε); the host
         // refuses the other targets on paths with γ ≠ 0 (`Setup::new`), and so does this.

@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use runner::couplings::sinkhorn::Sinkhorn;
-use runner::couplings::squared_distances;
 use runner::sdk::{Coupling, ParamValue};
+use runner::transport::squared_distances;
 
 fn coupling(name: &str, params: &[(&str, ParamValue)]) -> Box<dyn Coupling> {
     let given: BTreeMap<String, ParamValue> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();

@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use runner::metrics::assignment::{solve, solve_costs, Assignment, AssignmentError, Start, AUCTION_FROM};
-use runner::metrics::auction::SWEEP_BELOW;
-use runner::metrics::costs::{Costs, DenseCosts, PointCosts};
 use runner::metrics::energy::energy_distance;
 use runner::metrics::mmd::{kernel, mmd2, BANDWIDTHS};
 use runner::metrics::sliced::{directions, sliced_w2};
 use runner::metrics::sorted::wasserstein_1d;
 use runner::metrics::wasserstein::{by_assignment, cost_matrix, exact, Order};
 use runner::sdk::{Dataset, Metric, ParamValue, PluginKind};
+use runner::transport::assignment::{solve, solve_costs, Assignment, AssignmentError, Start, AUCTION_FROM};
+use runner::transport::auction::SWEEP_BELOW;
+use runner::transport::costs::{Costs, DenseCosts, PointCosts};
 
 fn metric(name: &str) -> Box<dyn Metric> {
     crate::common::build::<dyn runner::sdk::Metric>(name, &BTreeMap::new()).unwrap()

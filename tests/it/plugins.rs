@@ -184,6 +184,24 @@ fn a_panicking_step_fails_its_trial_naming_the_plugin_and_the_process_survives_t
 }
 
 #[test]
+fn a_schedule_that_panics_is_refused_before_training_and_the_log_says_why() {
+    let faulty = cdylib("runner-example-faulty");
+    let dir = tempfile::tempdir().unwrap();
+    let script = "let s = sweep(\"p\");\nlet t = s.trial(#{ path: #{ schedule: \"panicking-schedule\" } });\nprint(\"created\");\n";
+    let (code, out) = run_binary(dir.path(), script, &[faulty]);
+    assert_eq!(code, Some(1), "{out}");
+    contains_all(
+        &out,
+        &[
+            "path.schedule",
+            "`panicking-schedule` is not finite at t = 0.51",
+            "deliberate panic in coefficients at t = 0.51",
+        ],
+    );
+    assert!(!out.contains("created"), "{out}");
+}
+
+#[test]
 fn an_error_status_fails_its_trial_with_the_plugins_message() {
     let faulty = cdylib("runner-example-faulty");
     let dir = tempfile::tempdir().unwrap();

@@ -16,4 +16,12 @@ pub struct Coefficients {
 /// diffusion literature convert their own time (τ = 1 − t) inside `coefficients`, nowhere else.
 pub trait Schedule: Send + Sync {
     fn coefficients(&self, t: f64) -> Coefficients;
+
+    /// The coefficients at every time of `t`, into `out` (of the same length). Training asks
+    /// for a whole batch of times at once, which a loaded library answers in one call.
+    fn coefficients_batch(&self, t: &[f64], out: &mut [Coefficients]) {
+        for (o, &t) in out.iter_mut().zip(t) {
+            *o = self.coefficients(t);
+        }
+    }
 }

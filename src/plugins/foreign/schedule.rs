@@ -30,9 +30,32 @@ impl Schedule for ForeignSchedule {
             Ok(()) => convert::coefficients_from_abi(out),
             Err(e) => {
                 tracing::error!("schedule at t = {t}: {e}");
-                let nan = f64::NAN;
-                Coefficients { alpha: nan, sigma: nan, gamma: nan, d_alpha: nan, d_sigma: nan, d_gamma: nan }
+                NAN
+            }
+        }
+    }
+
+    fn coefficients_batch(&self, t: &[f64], out: &mut [Coefficients]) {
+        let n = t.len().min(out.len());
+        let mut raw = vec![abi::Coefficients::default(); n];
+        let result = call(&self.instance.name, |err| unsafe {
+            (self.coefficients)(self.instance.ptr(), t.as_ptr(), n, raw.as_mut_ptr(), err)
+        });
+        match result {
+            Ok(()) => out.iter_mut().zip(raw).for_each(|(o, c)| *o = convert::coefficients_from_abi(c)),
+            Err(e) => {
+                tracing::error!("schedule at {n} times: {e}");
+                out.fill(NAN);
             }
         }
     }
 }
+
+const NAN: Coefficients = Coefficients {
+    alpha: f64::NAN,
+    sigma: f64::NAN,
+    gamma: f64::NAN,
+    d_alpha: f64::NAN,
+    d_sigma: f64::NAN,
+    d_gamma: f64::NAN,
+};

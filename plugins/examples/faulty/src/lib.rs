@@ -51,6 +51,18 @@ impl Schedule for Allocating {
     }
 }
 
+/// A schedule whose coefficients panic past t = ½: the host must refuse it before training.
+pub struct PanickingSchedule;
+
+impl Schedule for PanickingSchedule {
+    fn coefficients(&self, t: f64) -> Coefficients {
+        if t > 0.5 {
+            panic!("deliberate panic in coefficients at t = {t}");
+        }
+        Coefficients { alpha: t, sigma: 1.0 - t, gamma: 0.0, d_alpha: 1.0, d_sigma: -1.0, d_gamma: 0.0 }
+    }
+}
+
 /// A metric that always fails, with a message of more than 4 KiB.
 pub struct ErrorMetric;
 
@@ -82,6 +94,10 @@ runner_sdk::export_plugin! {
         runner_sdk::export::schedule(allocating_info(), |p: &Params| {
             Ok(Allocating { label: format!("{} instance", p.plugin()), weights: vec![1.0; 16] })
         }),
+        runner_sdk::export::schedule(
+            PluginInfo::new(PluginKind::Schedule, "panicking-schedule", "a schedule whose coefficients panic past t = 0.5", &[]),
+            |_: &Params| Ok(PanickingSchedule),
+        ),
         runner_sdk::export::metric(
             PluginInfo::new(PluginKind::Metric, "error-metric", "a metric that fails with a long message", &[]),
             |_: &Params| Ok(ErrorMetric),

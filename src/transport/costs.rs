@@ -11,7 +11,30 @@
 //! summing the squared coordinate differences in the same order on both paths (Rust never fuses
 //! a multiply and an add on its own).
 
-use super::wasserstein::Order;
+/// Which Wasserstein distance: the exponent p of the ground cost ‖x − y‖^p.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    W1,
+    W2,
+}
+
+impl Order {
+    /// The ground cost for a pair at Euclidean distance `d`.
+    pub fn cost(self, d: f64) -> f64 {
+        match self {
+            Order::W1 => d,
+            Order::W2 => d * d,
+        }
+    }
+
+    /// W_p from the mean ground cost of the optimal pairing, (mean)^(1/p).
+    pub fn from_mean_cost(self, mean: f64) -> f64 {
+        match self {
+            Order::W1 => mean,
+            Order::W2 => mean.max(0.0).sqrt(),
+        }
+    }
+}
 
 /// A square matrix of finite costs, read by rows.
 pub trait Costs: Sync {
@@ -131,4 +154,29 @@ impl Costs for PointCosts {
             Order::W2 => d2,
         }
     }
+}
+
+/// The row-major `n × n` matrix of squared Euclidean distances ‖x0_i − x1_j‖², in f64 so that
+/// the assignment and Sinkhorn solvers see the f32 points' exact differences. The coordinate
+/// terms are summed in order (0 + d₀² + d₁² + …), one coordinate at a time over a whole row of
+/// targets, which the compiler vectorises.
+pub fn squared_distances(source: &[f32], target: &[f32], dim: usize) -> Vec<f64> {
+    let m = target.len() / dim;
+    // Target coordinates one coordinate at a time: `columns[k * m + j]` is coordinate k of j.
+    let mut columns = vec![0.0f64; m * dim];
+    for (j, b) in target.chunks_exact(dim).enumerate() {
+        for (k, &y) in b.iter().enumerate() {
+            columns[k * m + j] = f64::from(y);
+        }
+    }
+    let mut cost = vec![0.0f64; (source.len() / dim) * m];
+    for (row, a) in cost.chunks_exact_mut(m.max(1)).zip(source.chunks_exact(dim)) {
+        for (k, &x) in a.iter().enumerate() {
+            let x = f64::from(x);
+            for (c, &y) in row.iter_mut().zip(&columns[k * m..(k + 1) * m]) {
+                *c += (x - y) * (x - y);
+            }
+        }
+    }
+    cost
 }
