@@ -89,7 +89,7 @@ pub enum RegistryError {
     #[error("unknown {kind} `{name}`; known: {known}")]
     Unknown { kind: &'static str, name: String, known: String },
     #[error("{kind} `{name}` of {new} is already registered by {old}")]
-    Duplicate { kind: &'static str, name: String, old: Origin, new: Origin },
+    Duplicate { kind: &'static str, name: String, old: Box<Origin>, new: Box<Origin> },
     #[error(transparent)]
     Plugin(#[from] PluginError),
 }
@@ -165,8 +165,8 @@ impl Registry {
             return Err(RegistryError::Duplicate {
                 kind: T::KIND.name(),
                 name: plugin.info.name.to_string(),
-                old: old.origin.clone(),
-                new: plugin.origin,
+                old: Box::new(old.origin.clone()),
+                new: Box::new(plugin.origin),
             });
         }
         table.push(plugin);

@@ -226,7 +226,7 @@ let u = s.trial(#{ path: #{ schedule: "allocating" }, "eval": #{ metrics: ["erro
 u.train();
 u.evaluate("euler", 4);
 "#;
-    let (code, out) = run_binary(dir.path(), script, &[faulty.clone()]);
+    let (code, out) = run_binary(dir.path(), script, std::slice::from_ref(&faulty));
     assert_eq!(code, Some(1), "{out}");
     contains_all(&out, &["w2 ", "error-metric", "deliberate long error: üü"]);
     let listing =

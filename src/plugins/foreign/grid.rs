@@ -44,7 +44,7 @@ impl TimeGrid for ForeignGrid {
 unsafe extern "C" fn host_coefficients(host: *const c_void, t: f64, out: *mut abi::Coefficients) {
     let schedule = unsafe { *(host as *const &dyn Schedule) };
     let c = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schedule.coefficients(t)));
-    let c = c.map(|c| convert::coefficients_to_abi(c)).unwrap_or(abi::Coefficients {
+    let c = c.map(convert::coefficients_to_abi).unwrap_or(abi::Coefficients {
         alpha: f64::NAN,
         sigma: f64::NAN,
         gamma: f64::NAN,
