@@ -3,9 +3,11 @@
 //! the crate's own cdylib, at equal NFE, in interleaved runs. Prints the median of the per-round
 //! ratios loaded / linked, and checks that both give the same samples bit for bit.
 //!
+//!     cargo build --release -p runner-example-ssp-rk3
 //!     cargo run --release -p runner-example-ssp-rk3 --example overhead [-- ROUNDS]
 //!
-//! The cdylib is the one cargo built beside this example (`target/<profile>/`).
+//! The cdylib is the package's own, in the same profile's directory (`target/release/`): the
+//! first command puts it there (building only the example leaves it among the dependencies).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -33,6 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .join(format!("librunner_example_ssp_rk3.{}", std::env::consts::DLL_EXTENSION));
     let mut linked = Registry::builtin();
     linked.add_linked(runner_example_ssp_rk3::plugins(), Origin::Linked { library: "example-ssp-rk3".into() })?;
+    if !library.is_file() {
+        let hint = "build it first: cargo build --release -p runner-example-ssp-rk3";
+        return Err(format!("no {}; {hint}", library.display()).into());
+    }
     let loaded = Registry::with_plugins(std::slice::from_ref(&library))?;
 
     let mut layers = Layers::new();
