@@ -4,7 +4,6 @@
 //! registry covers the plugins too.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, LazyLock};
 
 use runner::plugins::{Pluggable, Registered, Registry, RegistryError};
@@ -55,21 +54,7 @@ pub fn cdylib(package: &str) -> PathBuf {
 /// Compile the C plugin `source` against the header into `lib<name>.so` in a directory of its
 /// own under the target directory, and return its path.
 pub fn c_plugin(source: &Path, name: &str) -> PathBuf {
-    let dir = out_dir().join("c-plugins");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("lib{name}.so"));
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let status = Command::new(cc)
-        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-I"])
-        .arg(root().join("plugins/runner-abi/include"))
-        .arg("-o")
-        .arg(&out)
-        .arg(source)
-        .arg("-lm")
-        .status()
-        .expect("run the C compiler");
-    assert!(status.success(), "compiling {} failed", source.display());
-    out
+    runner_testkit::c_plugin(source, &root().join("plugins/runner-abi/include"), &out_dir().join("c-plugins"), name)
 }
 
 /// A directory for files the tests build, beside the test binary.

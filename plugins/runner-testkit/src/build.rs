@@ -25,3 +25,22 @@ pub fn cdylib(dir: &Path, package: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no {file} among the artifacts of {package}"));
     PathBuf::from(artifact)
 }
+
+/// Compile the C plugin `source` against the ABI header in `include` into `dir/lib<name>.so`
+/// with the system C compiler (`$CC`, else `cc`), warnings as errors, and return its path.
+pub fn c_plugin(source: &Path, include: &Path, dir: &Path, name: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("create the output directory");
+    let out = dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(&cc)
+        .args(["-std=c99", "-O2", "-Wall", "-Werror", "-shared", "-fPIC", "-I"])
+        .arg(include)
+        .arg("-o")
+        .arg(&out)
+        .arg(source)
+        .arg("-lm")
+        .status()
+        .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
+    assert!(status.success(), "the C compiler failed on {}", source.display());
+    out
+}

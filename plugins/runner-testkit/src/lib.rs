@@ -6,14 +6,16 @@
 mod build;
 mod context;
 mod dataset;
+mod error_buffer;
 mod integrate;
 mod schedule;
 mod solver;
 pub mod vector;
 
-pub use build::cdylib;
+pub use build::{c_plugin, cdylib};
 pub use context::VecContext;
 pub use dataset::check_dataset;
+pub use error_buffer::ErrorBuffer;
 pub use integrate::integrate;
 pub use schedule::check_schedule;
 pub use solver::{check_solver, measured_order};

@@ -4,7 +4,6 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use runner_sdk::abi;
 use runner_sdk::export::convert::param_to_abi;
@@ -14,45 +13,17 @@ fn plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// Compile `source` into the shared library `name` in the test's scratch directory.
+/// Compile `source` into the shared library `lib<name>` in the test's scratch directory.
 fn compile(source: &Path, name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-plugins");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(name);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let status = Command::new(&cc)
-        .args(["-std=c99", "-Wall", "-Werror", "-shared", "-fPIC", "-I"])
-        .arg(plugins_dir().join("runner-abi/include"))
-        .arg("-o")
-        .arg(&out)
-        .arg(source)
-        .arg("-lm")
-        .status()
-        .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
-    assert!(status.success(), "the C compiler failed on {}", source.display());
-    out
+    runner_testkit::c_plugin(source, &plugins_dir().join("runner-abi/include"), &dir, name)
 }
 
-struct Error {
-    bytes: Vec<u8>,
-    buf: abi::ErrorBuf,
-}
-
-impl Error {
-    fn new(cap: usize) -> Box<Error> {
-        let mut e =
-            Box::new(Error { bytes: vec![0; cap], buf: abi::ErrorBuf { ptr: std::ptr::null_mut(), cap, len: 0 } });
-        e.buf.ptr = e.bytes.as_mut_ptr();
-        e
-    }
-    fn message(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.buf.len]).unwrap()
-    }
-}
+use runner_testkit::ErrorBuffer as Error;
 
 #[test]
 fn the_c_schedule_loads_and_runs() {
-    let path = compile(&plugins_dir().join("examples/c-schedule/schedule.c"), "libc_schedule.so");
+    let path = compile(&plugins_dir().join("examples/c-schedule/schedule.c"), "c_schedule");
     unsafe {
         let lib = libloading::Library::new(&path).unwrap();
         let version = lib.get::<abi::AbiFn>(abi::ABI_SYMBOL.as_bytes()).unwrap()();
@@ -101,7 +72,7 @@ fn the_faulty_c_libraries_compile_with_the_symbols_they_promise() {
         ("no_library", runner_sdk::export::abi_version()),
     ];
     for (name, want) in cases {
-        let path = compile(&plugins_dir().join(format!("examples/faulty/c/{name}.c")), &format!("lib{name}.so"));
+        let path = compile(&plugins_dir().join(format!("examples/faulty/c/{name}.c")), name);
         unsafe {
             let lib = libloading::Library::new(&path).unwrap();
             assert_eq!(lib.get::<abi::AbiFn>(abi::ABI_SYMBOL.as_bytes()).unwrap()(), want, "{name}");

@@ -13,22 +13,7 @@ fn build(package: &str) -> PathBuf {
     runner_testkit::cdylib(Path::new(env!("CARGO_MANIFEST_DIR")), package)
 }
 
-struct Error {
-    bytes: Vec<u8>,
-    buf: abi::ErrorBuf,
-}
-
-impl Error {
-    fn new(cap: usize) -> Box<Error> {
-        let mut e =
-            Box::new(Error { bytes: vec![0; cap], buf: abi::ErrorBuf { ptr: std::ptr::null_mut(), cap, len: 0 } });
-        e.buf.ptr = e.bytes.as_mut_ptr();
-        e
-    }
-    fn message(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.buf.len]).unwrap()
-    }
-}
+use runner_testkit::ErrorBuffer as Error;
 
 /// The plugin `name` of a loaded library.
 unsafe fn plugin<'a>(lib: &'a libloading::Library, name: &str) -> &'a abi::Plugin {
