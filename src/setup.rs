@@ -253,11 +253,10 @@ fn check_points(resolved: &Resolved, key: &str, name: &str, dataset: &dyn Datase
     }
 }
 
-/// Refuse a schedule whose α, σ or γ is not finite somewhere on [0, 1] (a plugin that fails
+/// Refuse a schedule whose α, σ or γ is not finite at a probe time of [0, 1] (a plugin that fails
 /// gives NaN and logs why). Derivatives may be infinite at the ends (VP paths at t = 1).
 fn check_coefficients(resolved: &Resolved, name: &str, schedule: &dyn Schedule) -> Result<(), ConfigError> {
-    for k in 0..=100 {
-        let t = k as f64 / 100.0;
+    for t in crate::schedules::probe_times() {
         let c = schedule.coefficients(t);
         if !(c.alpha.is_finite() && c.sigma.is_finite() && c.gamma.is_finite()) {
             let why = format!(

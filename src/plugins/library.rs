@@ -70,12 +70,10 @@ impl Registry {
         // Never unloaded: every factory and instance points into it.
         std::mem::forget(library);
         let origin = Origin::Library { path: path.clone(), library: descriptor.name, version: descriptor.version };
-        // Check every name first, so that a failing library registers nothing.
+        // Register into a copy, so that a library with one bad plugin registers nothing.
         let mut staged = self.clone();
         for plugin in descriptor.plugins {
-            plugin
-                .register(&mut staged, origin.clone())
-                .map_err(|source| LoadError::Registry { path: path.clone(), source })?;
+            plugin.register(&mut staged, origin.clone(), &path)?;
         }
         *self = staged;
         Ok(())
@@ -143,7 +141,7 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
         )));
     }
     let text = |s: abi::Str, what: &str| -> Result<String, LoadError> {
-        String::from_utf8(unsafe { s.bytes() }.to_vec()).map_err(|_| bad(format!("{what} is not UTF-8")))
+        unsafe { convert::str_from_abi(s, what) }.map(str::to_owned).map_err(|e| bad(e.to_string()))
     };
     let name = text(raw.name, "the library name")?;
     let version = text(raw.version, "the library version")?;
@@ -172,14 +170,12 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
             summary: text(p.summary, "a plugin summary")?.into(),
             params: params.into(),
         };
-        let plugin = Plugin { info, vtable: p.vtable };
-        plugin.check().map_err(bad)?;
-        plugins.push(plugin);
+        plugins.push(Plugin { info, vtable: p.vtable });
     }
     Ok(Descriptor { name, version, plugins })
 }
 
-/// A table's size must cover ABI 1.0's fields, and its required functions must be there.
+/// The table at `ptr`, whose size must cover ABI 1.0's fields.
 fn table<T>(ptr: *const c_void, name: &str) -> Result<&'static T, String> {
     let table = unsafe { &*(ptr as *const T) };
     // Every table starts with its size.
@@ -190,119 +186,94 @@ fn table<T>(ptr: *const c_void, name: &str) -> Result<&'static T, String> {
     Ok(table)
 }
 
+/// The `create` and `destroy` every table starts with, both required.
 macro_rules! lifecycle {
     ($t:expr, $name:expr, $table:literal) => {
-        (
-            foreign::required($name, $table, "create", $t.create)?,
-            foreign::required($name, $table, "destroy", $t.destroy)?,
-        )
+        foreign::required($name, $table, "create", $t.create)
+            .and_then(|create| Ok((create, foreign::required($name, $table, "destroy", $t.destroy)?)))
     };
 }
 
 impl Plugin {
-    /// Refuse the library now, not at its first use, when a table lacks a required function.
-    fn check(&self) -> Result<(), String> {
-        let name = self.info.name.as_ref();
-        match self.info.kind {
-            PluginKind::Schedule => {
-                let t = table::<abi::ScheduleVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "schedule table");
-                foreign::required(name, "schedule table", "coefficients", t.coefficients)?;
-            }
-            PluginKind::Coupling => {
-                let t = table::<abi::CouplingVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "coupling table");
-                foreign::required(name, "coupling table", "pair", t.pair)?;
-            }
-            PluginKind::Solver => {
-                let t = table::<abi::SolverVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "solver table");
-                foreign::required(name, "solver table", "info", t.info)?;
-                foreign::required(name, "solver table", "step", t.step)?;
-            }
-            PluginKind::Grid => {
-                let t = table::<abi::GridVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "grid table");
-                foreign::required(name, "grid table", "times", t.times)?;
-            }
-            PluginKind::Dataset => {
-                let t = table::<abi::DatasetVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "dataset table");
-                foreign::required(name, "dataset table", "dim", t.dim)?;
-                foreign::required(name, "dataset table", "sample", t.sample)?;
-            }
-            PluginKind::Metric => {
-                let t = table::<abi::MetricVtable>(self.vtable, name)?;
-                lifecycle!(t, name, "metric table");
-                foreign::required(name, "metric table", "evaluate", t.evaluate)?;
-            }
-            _ => return Err(format!("`{name}`: plugins of kind {} cannot be loaded", self.info.kind.name())),
-        }
-        Ok(())
-    }
-
-    /// Add the plugin to `registry` with a factory over its (checked) table.
-    fn register(self, registry: &mut Registry, origin: Origin) -> Result<(), RegistryError> {
-        let info = self.info.clone();
+    /// Add the plugin to `registry` with a factory over its kind's table. A table smaller than
+    /// ABI 1.0's, or without a required function, is refused here: when the library loads, not
+    /// at the plugin's first use.
+    fn register(self, registry: &mut Registry, origin: Origin, path: &Path) -> Result<(), LoadError> {
+        let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
+        let Plugin { info, vtable } = self;
         let name = info.name.to_string();
-        // Checked in `check`: the tables are there and complete.
-        let vtable = self.vtable as usize;
-        match info.kind {
+        let n = name.as_str();
+        let registered = match info.kind {
             PluginKind::Schedule => {
-                let t: &'static abi::ScheduleVtable = unsafe { &*(vtable as *const abi::ScheduleVtable) };
+                let t = table::<abi::ScheduleVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "schedule table").map_err(bad)?;
+                let coefficients =
+                    foreign::required(n, "schedule table", "coefficients", t.coefficients).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn Schedule>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
-                    Ok(Box::new(foreign::ForeignSchedule { instance, coefficients: t.coefficients.unwrap() }))
+                    let instance = Instance::create(&spec, create, destroy, p)?;
+                    Ok(Box::new(foreign::ForeignSchedule { instance, coefficients }))
                 };
-                registry.add::<dyn Schedule>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn Schedule>(Registered::new(info, origin, Arc::new(make)))
             }
             PluginKind::Coupling => {
-                let t: &'static abi::CouplingVtable = unsafe { &*(vtable as *const abi::CouplingVtable) };
+                let t = table::<abi::CouplingVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "coupling table").map_err(bad)?;
+                let pair = foreign::required(n, "coupling table", "pair", t.pair).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn Coupling>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
-                    Ok(Box::new(foreign::ForeignCoupling { instance, pair: t.pair.unwrap() }))
+                    let instance = Instance::create(&spec, create, destroy, p)?;
+                    Ok(Box::new(foreign::ForeignCoupling { instance, pair }))
                 };
-                registry.add::<dyn Coupling>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn Coupling>(Registered::new(info, origin, Arc::new(make)))
             }
             PluginKind::Solver => {
-                let t: &'static abi::SolverVtable = unsafe { &*(vtable as *const abi::SolverVtable) };
+                let t = table::<abi::SolverVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "solver table").map_err(bad)?;
+                let solver_info = foreign::required(n, "solver table", "info", t.info).map_err(bad)?;
+                let step = foreign::required(n, "solver table", "step", t.step).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn Solver>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    let instance = Instance::create(&spec, create, destroy, p)?;
                     let mut raw = abi::SolverInfo::default();
-                    foreign::call(&name, |err| unsafe { t.info.unwrap()(instance.ptr(), &mut raw, err) })?;
+                    foreign::call(&name, |err| unsafe { solver_info(instance.ptr(), &mut raw, err) })?;
                     let kind =
                         convert::solver_kind_from_abi(&raw).map_err(|e| foreign::invalid(&name, e.to_string()))?;
-                    let step = t.step.unwrap();
-                    Ok(Box::new(foreign::ForeignSolver {
-                        instance,
-                        vtable: t,
-                        step,
-                        kind,
-                        evals_per_step: raw.evals_per_step,
-                    }))
+                    let evals_per_step = raw.evals_per_step;
+                    Ok(Box::new(foreign::ForeignSolver { instance, vtable: t, step, kind, evals_per_step }))
                 };
-                registry.add::<dyn Solver>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn Solver>(Registered::new(info, origin, Arc::new(make)))
             }
             PluginKind::Grid => {
-                let t: &'static abi::GridVtable = unsafe { &*(vtable as *const abi::GridVtable) };
+                let t = table::<abi::GridVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "grid table").map_err(bad)?;
+                let times = foreign::required(n, "grid table", "times", t.times).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn TimeGrid>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
-                    Ok(Box::new(foreign::ForeignGrid { instance, times: t.times.unwrap() }))
+                    let instance = Instance::create(&spec, create, destroy, p)?;
+                    Ok(Box::new(foreign::ForeignGrid { instance, times }))
                 };
-                registry.add::<dyn TimeGrid>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn TimeGrid>(Registered::new(info, origin, Arc::new(make)))
             }
             PluginKind::Dataset => {
-                let t: &'static abi::DatasetVtable = unsafe { &*(vtable as *const abi::DatasetVtable) };
+                let t = table::<abi::DatasetVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "dataset table").map_err(bad)?;
+                foreign::required(n, "dataset table", "dim", t.dim).map_err(bad)?;
+                let sample = foreign::required(n, "dataset table", "sample", t.sample).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn Dataset>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
-                    Ok(Box::new(foreign::ForeignDataset::new(instance, t, t.sample.unwrap())?))
+                    let instance = Instance::create(&spec, create, destroy, p)?;
+                    Ok(Box::new(foreign::ForeignDataset::new(instance, t, sample)?))
                 };
-                registry.add::<dyn Dataset>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn Dataset>(Registered::new(info, origin, Arc::new(make)))
             }
             PluginKind::Metric => {
-                let t: &'static abi::MetricVtable = unsafe { &*(vtable as *const abi::MetricVtable) };
+                let t = table::<abi::MetricVtable>(vtable, n).map_err(bad)?;
+                let (create, destroy) = lifecycle!(t, n, "metric table").map_err(bad)?;
+                foreign::required(n, "metric table", "evaluate", t.evaluate).map_err(bad)?;
+                let spec = info.clone();
                 let make = move |p: &Params| -> Result<Box<dyn Metric>, PluginError> {
-                    let instance = Instance::create(&info, t.create.unwrap(), t.destroy.unwrap(), p)?;
+                    let instance = Instance::create(&spec, create, destroy, p)?;
                     let mut input = abi::METRIC_POINTS;
                     if let Some(f) = t.input {
                         foreign::call(&name, |err| unsafe { f(instance.ptr(), &mut input, err) })?;
@@ -311,9 +282,10 @@ impl Plugin {
                         convert::metric_input_from_abi(input).map_err(|e| foreign::invalid(&name, e.to_string()))?;
                     Ok(Box::new(foreign::ForeignMetric { instance, vtable: t, input }))
                 };
-                registry.add::<dyn Metric>(Registered::new(self.info, origin, Arc::new(make)))
+                registry.add::<dyn Metric>(Registered::new(info, origin, Arc::new(make)))
             }
-            _ => unreachable!("refused by `check`"),
-        }
+            kind => return Err(bad(format!("`{n}`: plugins of kind {} cannot be loaded", kind.name()))),
+        };
+        registered.map_err(|source| LoadError::Registry { path: path.to_path_buf(), source })
     }
 }

@@ -47,10 +47,10 @@ impl Registry {
     /// Load a plugin file: a rhai script or a dynamic library. A file loaded before is not
     /// loaded again (two config layers may name the same one).
     pub fn load(&mut self, file: &Path) -> Result<(), LoadError> {
-        let key = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-        if self.loaded.contains(&key) {
+        if self.is_loaded(file) {
             return Ok(());
         }
+        let key = loaded_key(file);
         match file.extension().and_then(|e| e.to_str()) {
             Some("rhai") => self.load_script(file)?,
             _ => self.load_library(file)?,
@@ -58,4 +58,15 @@ impl Registry {
         self.loaded.push(key);
         Ok(())
     }
+
+    /// Whether `file` has been loaded into this registry.
+    pub fn is_loaded(&self, file: &Path) -> bool {
+        self.loaded.contains(&loaded_key(file))
+    }
+}
+
+/// The name a loaded file is remembered by: its canonical path, so that two spellings of one
+/// file are one load.
+fn loaded_key(file: &Path) -> PathBuf {
+    file.canonicalize().unwrap_or_else(|_| file.to_path_buf())
 }

@@ -46,14 +46,10 @@ impl Registry {
         let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
         let engine = Engine::new();
         let ast = engine.compile(&source).map_err(|e| bad(format!("does not compile: {e}")))?;
-        let defined: Vec<&str> = FUNCTIONS
-            .into_iter()
-            .filter(|f| ast.iter_functions().any(|d| d.name == *f && d.params.len() == 1))
-            .collect();
-        for required in ["alpha", "sigma"] {
-            if !defined.contains(&required) {
-                return Err(bad(format!("a script schedule defines `fn {required}(t)`")));
-            }
+        let defined = FUNCTIONS.map(|f| ast.iter_functions().any(|d| d.name == f && d.params.len() == 1));
+        // `alpha` and `sigma`, the first two, are required.
+        if let Some(missing) = FUNCTIONS.iter().zip(defined).take(2).find_map(|(f, d)| (!d).then_some(f)) {
+            return Err(bad(format!("a script schedule defines `fn {missing}(t)`")));
         }
         let constant = |name: &str| -> Option<String> {
             ast.iter_literal_variables(true, false).find(|(n, _, _)| *n == name).map(|(_, _, v)| v.to_string())
@@ -67,14 +63,10 @@ impl Registry {
             summary: summary.into(),
             params: Vec::new().into(),
         };
-        let script = Arc::new(Script {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            path: path.to_path_buf(),
-            source,
-            defined: FUNCTIONS.map(|f| defined.contains(&f)),
-        });
+        let script =
+            Arc::new(Script { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), path: path.to_path_buf(), source, defined });
         let make = move |_: &runner_sdk::Params| -> Result<Box<dyn Schedule>, PluginError> {
-            Ok(Box::new(ScriptSchedule { script: script.clone(), name: script.path.display().to_string() }))
+            Ok(Box::new(ScriptSchedule { script: script.clone() }))
         };
         self.add::<dyn Schedule>(Registered::new(info, Origin::Script { path: path.to_path_buf() }, Arc::new(make)))
             .map_err(|source| LoadError::Registry { path: path.to_path_buf(), source })
@@ -98,7 +90,6 @@ thread_local! {
 
 pub struct ScriptSchedule {
     script: Arc<Script>,
-    name: String,
 }
 
 impl ScriptSchedule {
@@ -118,13 +109,13 @@ impl ScriptSchedule {
                 Ok(Err(kind)) => {
                     tracing::error!(
                         "script schedule {}: `{}({t})` returned a {kind}, not a number",
-                        self.name,
+                        self.script.path.display(),
                         FUNCTIONS[index]
                     );
                     f64::NAN
                 }
                 Err(e) => {
-                    tracing::error!("script schedule {}: `{}({t})`: {e}", self.name, FUNCTIONS[index]);
+                    tracing::error!("script schedule {}: `{}({t})`: {e}", self.script.path.display(), FUNCTIONS[index]);
                     f64::NAN
                 }
             }

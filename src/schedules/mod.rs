@@ -31,7 +31,7 @@ pub static REGISTRY: &[Entry<dyn Schedule>] = &[
     sb::ENTRY,
 ];
 
-/// Times at which [`noise_term`] looks for γ ≠ 0: both ends and 99 interior points.
+/// Intervals of [`probe_times`]: both ends and 99 interior points.
 const PROBES: usize = 100;
 
 /// The first probed time t and its coefficients where the schedule has an ε term (γ(t) ≠ 0),
@@ -39,7 +39,13 @@ const PROBES: usize = 100;
 /// plugin whose γ is non-zero only between those points would escape it, which no path of
 /// the literature does.
 pub fn noise_term(schedule: &dyn Schedule) -> Option<(f64, Coefficients)> {
-    (0..=PROBES).map(|k| k as f64 / PROBES as f64).map(|t| (t, schedule.coefficients(t))).find(|(_, c)| c.gamma != 0.0)
+    probe_times().map(|t| (t, schedule.coefficients(t))).find(|(_, c)| c.gamma != 0.0)
+}
+
+/// The times at which the host probes a schedule for properties of its path: t = k/100,
+/// k = 0..=100.
+pub fn probe_times() -> impl Iterator<Item = f64> {
+    (0..=PROBES).map(|k| k as f64 / PROBES as f64)
 }
 
 /// The error for a schedule parameter out of its range, for constructors that are also

@@ -201,12 +201,14 @@ fn new_trial(
     let resolved = st.layers.resolve(&maps).map_err(|e| fail(ctx, e))?;
     drop(st);
     // A config layer the script added may name plugins the start-up registry did not load.
-    if !resolved.config.plugins.load.is_empty() {
-        let mut st = state.borrow_mut();
-        for file in &resolved.config.plugins.load {
-            Arc::make_mut(&mut st.registry).load(std::path::Path::new(file)).map_err(|e| fail(ctx, e))?;
+    // Only those copy the registry (earlier trials share the one they were made with).
+    let mut st = state.borrow_mut();
+    for file in resolved.config.plugins.load.iter().map(std::path::Path::new) {
+        if !st.registry.is_loaded(file) {
+            Arc::make_mut(&mut st.registry).load(file).map_err(|e| fail(ctx, e))?;
         }
     }
+    drop(st);
     let st = state.borrow();
     let config = to_dynamic(&resolved.config);
     match &sw.sweep {

@@ -10,7 +10,8 @@
 
 use std::cmp::Ordering;
 
-use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Remembered, Solver, SolverKind, StepContext, Target};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, SolverKind, StepContext, Target};
+use runner_testkit::VecContext;
 use thiserror::Error;
 
 use super::controller::{self, Controller, StepControl, MIN_RELATIVE_STEP};
@@ -98,7 +99,7 @@ pub fn integrate(
 ) -> Result<Integration, SolveError> {
     check_times(times)?;
     let mut f = Counting { inner: f, predictions: 0 };
-    let mut ctx = Memory::new(times);
+    let mut ctx = VecContext::new(times.to_vec());
     let record = options.record;
     let mut run = Run { x0, x: x0, x_kept: true, record, trajectory: Vec::new() };
     if record {
@@ -106,11 +107,11 @@ pub fn integrate(
     }
     let outcome = match solver.kind() {
         SolverKind::Adaptive { error_order, .. } => {
-            run.adaptive(solver, &mut f, &mut ctx, options.control, error_order)
+            run.adaptive(solver, &mut f, &mut ctx, times, options.control, error_order)
         }
-        _ => run.fixed(solver, &mut f, &mut ctx),
+        _ => run.fixed(solver, &mut f, &mut ctx, times),
     };
-    ctx.release_all(&mut f);
+    release(&mut f, ctx.drain());
     match outcome {
         Ok(mut out) => {
             out.nfe = f.predictions;
@@ -162,16 +163,16 @@ impl Run {
         &mut self,
         solver: &dyn Solver,
         f: &mut dyn Dynamics,
-        ctx: &mut Memory<'_>,
+        ctx: &mut VecContext,
+        times: &[f64],
     ) -> Result<Integration, SolveError> {
-        let times = ctx.grid;
         let last = times.len() - 2;
         let mut seen_finite = times[0];
         for (step, w) in times.windows(2).enumerate() {
             let (t, t_next) = (w[0], w[1]);
-            ctx.index = step;
+            ctx.set_index(step);
             let next = solver.step(f, ctx, self.x, t, t_next);
-            ctx.release_forgotten(f);
+            release(f, ctx.take_released());
             let next = next.map_err(|cause| SolveError::Step { step, t, t_next, cause })?;
             self.advance(f, next);
             // Checking reads the state back, which waits for the device: check after steps 1,
@@ -194,11 +195,11 @@ impl Run {
         &mut self,
         solver: &dyn Solver,
         f: &mut dyn Dynamics,
-        ctx: &mut Memory<'_>,
+        ctx: &mut VecContext,
+        times: &[f64],
         control: StepControl,
         error_order: u32,
     ) -> Result<Integration, SolveError> {
-        let times = ctx.grid;
         let (t_start, t_end) = (times[0], *times.last().unwrap());
         let span = t_end - t_start;
         let at_start = |cause| SolveError::Step { step: 0, t: t_start, t_next: t_end, cause };
@@ -220,7 +221,7 @@ impl Run {
             let mut t = t_start;
             let mut x_rms = controller::rms(f, self.x, zero).map_err(at_start)?;
             for index in 0..times.len() - 1 {
-                ctx.index = index;
+                ctx.set_index(index);
                 let target = times[index + 1];
                 while t < target {
                     let attempts = accepted + rejected;
@@ -243,7 +244,7 @@ impl Run {
                     let t_next = if t + k.h >= target { target } else { t + k.h };
                     let failed = |cause| SolveError::Step { step: attempts, t, t_next, cause };
                     let next = solver.step(f, ctx, self.x, t, t_next);
-                    ctx.release_forgotten(f);
+                    release(f, ctx.take_released());
                     let next = next.map_err(failed)?;
                     let judged = (|| {
                         let err = ctx.take_error_estimate().ok_or(SolveError::NoErrorEstimate { t })?;
@@ -336,62 +337,11 @@ fn check_times(times: &[f64]) -> Result<(), SolveError> {
     Ok(())
 }
 
-/// The loop's side of [`StepContext`]: the grid and what the solver remembered. What a solver
-/// forgets is released by the loop after the step (the context holds no `Dynamics` of its own);
-/// what is left at the end, on every exit path, by [`Memory::release_all`].
-struct Memory<'a> {
-    grid: &'a [f64],
-    index: usize,
-    history: Vec<Remembered>,
-    forgotten: Vec<Handle>,
-    error_estimate: Option<Handle>,
-}
-
-impl<'a> Memory<'a> {
-    fn new(grid: &'a [f64]) -> Memory<'a> {
-        Memory { grid, index: 0, history: Vec::new(), forgotten: Vec::new(), error_estimate: None }
-    }
-
-    /// The loop's side of [`StepContext::set_error_estimate`]: the caller owns the handle.
-    fn take_error_estimate(&mut self) -> Option<Handle> {
-        self.error_estimate.take()
-    }
-
-    fn release_forgotten(&mut self, f: &mut dyn Dynamics) {
-        for h in self.forgotten.drain(..) {
-            f.release(h);
-        }
-    }
-
-    fn release_all(&mut self, f: &mut dyn Dynamics) {
-        self.forgotten.extend(self.history.drain(..).map(|r| r.value));
-        self.forgotten.extend(self.error_estimate.take());
-        self.release_forgotten(f);
-    }
-}
-
-impl StepContext for Memory<'_> {
-    fn grid(&self) -> &[f64] {
-        self.grid
-    }
-    fn index(&self) -> usize {
-        self.index
-    }
-    fn history(&self) -> &[Remembered] {
-        &self.history
-    }
-    fn remember(&mut self, t: f64, target: Target, value: Handle) {
-        self.history.push(Remembered { t, target, value });
-    }
-    fn forget(&mut self, value: Handle) {
-        if let Some(i) = self.history.iter().position(|r| r.value == value) {
-            self.forgotten.push(self.history.remove(i).value);
-        }
-    }
-    fn set_error_estimate(&mut self, error: Handle) {
-        if let Some(old) = self.error_estimate.replace(error) {
-            self.forgotten.push(old);
-        }
+/// Release handles the step memory dropped or still holds (the memory cannot: the dynamics are
+/// the step's while it runs).
+fn release(f: &mut dyn Dynamics, handles: Vec<Handle>) {
+    for h in handles {
+        f.release(h);
     }
 }
 

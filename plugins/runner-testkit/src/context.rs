@@ -1,4 +1,5 @@
-//! A [`StepContext`] over plain vectors: the step memory of the testkit's loop.
+//! A [`StepContext`] over plain vectors: the step memory of runner's integration loop and of
+//! the testkit's, so that a plugin's conformance tests see the memory its solver gets in runner.
 
 use runner_sdk::{Handle, Remembered, StepContext, Target};
 

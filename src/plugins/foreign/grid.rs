@@ -5,7 +5,7 @@ use runner_sdk::{PluginError, Schedule, TimeGrid};
 
 use runner_sdk::export::convert;
 
-use super::{call, Instance};
+use super::{call, Instance, NAN_COEFFICIENTS};
 
 type TimesFn = unsafe extern "C" fn(
     *const c_void,
@@ -44,13 +44,6 @@ impl TimeGrid for ForeignGrid {
 unsafe extern "C" fn host_coefficients(host: *const c_void, t: f64, out: *mut abi::Coefficients) {
     let schedule = unsafe { *(host as *const &dyn Schedule) };
     let c = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schedule.coefficients(t)));
-    let c = c.map(convert::coefficients_to_abi).unwrap_or(abi::Coefficients {
-        alpha: f64::NAN,
-        sigma: f64::NAN,
-        gamma: f64::NAN,
-        d_alpha: f64::NAN,
-        d_sigma: f64::NAN,
-        d_gamma: f64::NAN,
-    });
+    let c = c.map(convert::coefficients_to_abi).unwrap_or(NAN_COEFFICIENTS);
     unsafe { out.write(c) };
 }

@@ -16,7 +16,7 @@ mod solver;
 use std::ffi::c_void;
 
 use runner_abi as abi;
-use runner_sdk::{ParamValue, Params, PluginError, PluginInfo};
+use runner_sdk::{Params, PluginError, PluginInfo};
 
 pub use coupling::ForeignCoupling;
 pub use dataset::ForeignDataset;
@@ -24,6 +24,16 @@ pub use grid::ForeignGrid;
 pub use metric::ForeignMetric;
 pub use schedule::ForeignSchedule;
 pub use solver::ForeignSolver;
+
+/// What a failed coefficients call gives: NaN everywhere, which every consumer of a path refuses.
+const NAN_COEFFICIENTS: abi::Coefficients = abi::Coefficients {
+    alpha: f64::NAN,
+    sigma: f64::NAN,
+    gamma: f64::NAN,
+    d_alpha: f64::NAN,
+    d_sigma: f64::NAN,
+    d_gamma: f64::NAN,
+};
 
 /// Room for a plugin's error message; longer ones are cut by the plugin.
 const ERROR_CAPACITY: usize = 4096;
@@ -60,14 +70,13 @@ impl Instance {
         destroy: abi::DestroyFn,
         params: &Params,
     ) -> Result<Instance, PluginError> {
-        // The strings the parameter array points into live until the call returns.
-        let values: Vec<(String, ParamValue)> = info
+        // In declaration order; the array borrows its strings from `params`, which outlives the call.
+        let array: Vec<abi::Param> = info
             .params
             .iter()
-            .filter_map(|spec| params.iter().find(|(k, _)| *k == spec.name).map(|(k, v)| (k.to_string(), v.clone())))
+            .filter_map(|spec| params.iter().find(|(k, _)| *k == spec.name))
+            .map(|(name, value)| runner_sdk::export::convert::param_to_abi(name, value))
             .collect();
-        let array: Vec<abi::Param> =
-            values.iter().map(|(name, value)| runner_sdk::export::convert::param_to_abi(name, value)).collect();
         let mut ptr: *mut c_void = std::ptr::null_mut();
         call(&info.name, |err| unsafe { create(array.as_ptr(), array.len(), &mut ptr, err) })?;
         if ptr.is_null() {

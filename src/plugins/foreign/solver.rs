@@ -12,7 +12,7 @@ use runner_sdk::{Dynamics, Handle, PluginError, Solver, SolverKind, StepContext}
 
 use runner_sdk::export::convert;
 
-use super::{call, Instance};
+use super::{call, Instance, NAN_COEFFICIENTS};
 
 type StepFn = unsafe extern "C" fn(
     *const c_void,
@@ -43,29 +43,16 @@ impl Solver for ForeignSolver {
     }
 
     fn nfe(&self, steps: usize) -> usize {
-        let Some(f) = self.vtable.nfe else { return steps * self.evals_per_step };
-        let mut out = 0;
-        match call(&self.instance.name, |err| unsafe { f(self.instance.ptr(), steps, &mut out, err) }) {
-            Ok(()) => out,
-            Err(e) => {
-                tracing::error!("solver nfe: {e}");
-                steps * self.evals_per_step
-            }
-        }
+        let ptr = self.instance.ptr();
+        let asked = self.vtable.nfe.and_then(|f| self.ask("nfe", |out, err| unsafe { f(ptr, steps, out, err) }));
+        asked.unwrap_or(steps * self.evals_per_step)
     }
 
     fn default_nfe(&self) -> usize {
-        let Some(f) = self.vtable.default_nfe else {
-            return runner_sdk::solver::default_nfe(self.kind, |s| self.nfe(s));
-        };
-        let mut out = 0;
-        match call(&self.instance.name, |err| unsafe { f(self.instance.ptr(), &mut out, err) }) {
-            Ok(()) => out,
-            Err(e) => {
-                tracing::error!("solver default_nfe: {e}");
-                runner_sdk::solver::default_nfe(self.kind, |s| self.nfe(s))
-            }
-        }
+        let ptr = self.instance.ptr();
+        let asked =
+            self.vtable.default_nfe.and_then(|f| self.ask("default_nfe", |out, err| unsafe { f(ptr, out, err) }));
+        asked.unwrap_or_else(|| runner_sdk::solver::default_nfe(self.kind, |s| self.nfe(s)))
     }
 
     fn step(
@@ -121,6 +108,21 @@ impl Solver for ForeignSolver {
                 host.release_created(&kept);
                 // The host's own failure (a model evaluation) is the reason, not the plugin's echo.
                 Err(host.error.take().unwrap_or(e))
+            }
+        }
+    }
+}
+
+impl ForeignSolver {
+    /// An optional entry's answer, or `None` where it failed (logged): the host's rule applies
+    /// then, as where the library has no such entry.
+    fn ask(&self, what: &str, f: impl FnOnce(*mut usize, *mut abi::ErrorBuf) -> abi::Status) -> Option<usize> {
+        let mut out = 0;
+        match call(&self.instance.name, |err| f(&mut out, err)) {
+            Ok(()) => Some(out),
+            Err(e) => {
+                tracing::error!("solver {what}: {e}");
+                None
             }
         }
     }
@@ -222,7 +224,7 @@ unsafe extern "C" fn host_coefficients(host: *mut c_void, t: f64, out: *mut abi:
         abi::STATUS_OK
     });
     if c != abi::STATUS_OK {
-        unsafe { out.write(abi::Coefficients { alpha: f64::NAN, sigma: f64::NAN, ..Default::default() }) };
+        unsafe { out.write(NAN_COEFFICIENTS) };
     }
 }
 
