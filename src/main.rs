@@ -10,9 +10,11 @@ use clap::{Parser, Subcommand};
 use runner::bench;
 use runner::config::Layers;
 use runner::plugins::{self, Origin, Registry, PLUGIN_PATH_VAR};
+use runner::progress::{self, LogFormat, Terminal, TrialProgress};
 use runner::script::{self, Session};
 use runner::sdk::PluginKind;
 use runner::solvers;
+use runner::sweep::{self, Manifest, TrialSpec};
 
 /// Tensors of a few hundred kilobytes are allocated and freed at every operation. glibc's
 /// malloc serves blocks that size with fresh `mmap`s, so every operation paid page faults and
@@ -22,7 +24,17 @@ use runner::solvers;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "runner", version, about = "Experiments that compare diffusion models against flow matching")]
+#[command(
+    name = "runner",
+    version,
+    about = "Experiments that compare diffusion models against flow matching",
+    after_help = "A script declares a sweep's trials; `sweep.run()` hands the unfinished ones to the launcher that \
+`launcher.kind` names: `local` (default: worker processes, one per core, each `runner worker`), `inline` \
+(in the script's process) or `slurm` (one sbatch job array; launcher.slurm.* sets its #SBATCH lines). \
+Launcher keys: launcher.kind, launcher.workers, launcher.threads, launcher.wait, launcher.program, \
+launcher.slurm.{partition, account, time, cpus_per_task, mem, parallel, max_array_size, extra, poll_seconds}. \
+A rerun skips what is finished; `runner status SWEEP_DIR` tells where each trial stands."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -30,6 +42,12 @@ struct Cli {
     script: Option<PathBuf>,
     #[command(flatten)]
     overrides: Overrides,
+    /// Rerun every trial of the script's sweeps, finished or not (their directories are kept).
+    #[arg(long)]
+    force: bool,
+    /// Log lines as text or as JSON objects (RUNNER_LOG filters them either way).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
     /// Load a plugin: a dynamic library built against the plugin SDK, or a rhai schedule
     /// (repeatable; with `plugins.load` and the directories in RUNNER_PLUGIN_PATH).
     #[arg(long = "plugin", value_name = "PATH", global = true)]
@@ -60,6 +78,25 @@ enum Command {
     /// Measure training and sampling speed on every device of this build, beside PyTorch eager
     /// on the same workloads (README "Speed").
     Bench(BenchArgs),
+    /// Run one trial of a sweep directory from its spec, with no script: load its network or
+    /// train it (resuming from a checkpoint), then run its unfinished evaluations. This is what
+    /// the local and Slurm launchers run.
+    Worker {
+        /// The sweep directory (`<out>/<sweep name>`).
+        sweep_dir: PathBuf,
+        /// The trial's id (its directory's name).
+        #[arg(long, required_unless_present = "index", conflicts_with = "index")]
+        trial: Option<String>,
+        /// The trial's position in the sweep's declaration order, from 0.
+        #[arg(long)]
+        index: Option<usize>,
+    },
+    /// Where each trial of a sweep directory stands (pending, running, unfinished, failed,
+    /// done), read from the trial directories, and for Slurm from squeue.
+    Status {
+        /// The sweep directory (`<out>/<sweep name>`).
+        sweep_dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -88,13 +125,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The bench trains many short runs; their loss lines would bury its table.
     let default_log = if matches!(cli.command, Some(Command::Bench(_))) { "runner=warn" } else { "runner=info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| default_log.into()),
-        )
-        .with_target(false)
-        .init();
-    match run(cli) {
+    let terminal = Terminal::detect();
+    progress::init_logging(cli.log_format, default_log, &terminal);
+    match run(cli, terminal) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -103,8 +136,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, terminal: Terminal) -> anyhow::Result<()> {
     let plugins = cli.plugins;
+    let program = std::env::current_exe().context("finding this executable (for the workers)")?;
     match (cli.command, cli.script) {
         (Some(Command::Plugins), _) => {
             let layers = layers(&Overrides::default())?;
@@ -116,16 +150,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let layers = layers(&overrides)?;
             let registry = registry(&plugins, &layers)?;
             match script {
-                Some(path) => script::run(Session { script: path, layers, registry, dry_run: true })?,
+                Some(path) => {
+                    script::run(Session { dry_run: true, ..Session::new(path, layers, registry) })?;
+                }
                 None => print!("{}", layers.resolve(&[])?.describe()),
             }
             Ok(())
         }
         (Some(Command::Bench(args)), _) => bench(args),
+        (Some(Command::Worker { sweep_dir, trial, index }), _) => worker(&sweep_dir, trial, index, &plugins, &terminal),
+        (Some(Command::Status { sweep_dir }), _) => status(&sweep_dir),
         (None, Some(path)) => {
             let layers = layers(&cli.overrides)?;
             let registry = registry(&plugins, &layers)?;
-            script::run(Session { script: path, layers, registry, dry_run: false })?;
+            let session = Session { force: cli.force, program, terminal, ..Session::new(path, layers, registry) };
+            script::run(session)?;
             Ok(())
         }
         (None, None) => anyhow::bail!("nothing to do: give a script to run, or a command (see --help)"),
@@ -151,6 +190,65 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.out {
         report.write(path)?;
     }
+    Ok(())
+}
+
+/// `runner worker`: one trial, from its spec alone (its config names the plugins it needs).
+fn worker(
+    sweep_dir: &std::path::Path,
+    trial: Option<String>,
+    index: Option<usize>,
+    cli_plugins: &[PathBuf],
+    terminal: &Terminal,
+) -> anyhow::Result<()> {
+    let id = match (trial, index) {
+        (Some(id), _) => id,
+        (None, Some(i)) => {
+            let manifest = Manifest::read(sweep_dir)?;
+            let n = manifest.trials.len();
+            manifest.trials.get(i).cloned().with_context(|| format!("--index {i}: the sweep has {n} trials"))?
+        }
+        (None, None) => anyhow::bail!("give --trial ID or --index N"),
+    };
+    let dir = sweep_dir.join(&id);
+    let spec = TrialSpec::read(&dir)?;
+    let mut files = cli_plugins.to_vec();
+    if let Ok(dirs) = std::env::var(PLUGIN_PATH_VAR) {
+        files.extend(plugins::files_in_plugin_path(&dirs).with_context(|| format!("in {PLUGIN_PATH_VAR}={dirs}"))?);
+    }
+    files.extend(spec.config.plugins.load.iter().map(PathBuf::from));
+    let registry = Arc::new(Registry::with_plugins(&files)?);
+    let mut progress = TrialProgress::new(terminal, 1);
+    let outcome = sweep::run_trial(&dir, registry, &mut progress)?;
+    progress.trial_done();
+    progress.finish();
+    match outcome.failed.as_slice() {
+        [] => Ok(()),
+        failed => {
+            let list: Vec<String> = failed.iter().map(|(id, e)| format!("{id}: {e}")).collect();
+            anyhow::bail!("{} of the trial's evaluations failed:\n  {}", failed.len(), list.join("\n  "))
+        }
+    }
+}
+
+/// `runner status`: a line per trial.
+fn status(sweep_dir: &std::path::Path) -> anyhow::Result<()> {
+    let states = sweep::trial_states(sweep_dir)?;
+    let queued = runner::launch::SlurmJobs::read(sweep_dir).queued();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for s in &states {
+        let status = match (s.status, queued.get(&s.id)) {
+            (sweep::TrialStatus::Done, _) => s.status.to_string(),
+            (_, Some(slurm)) => format!("{} (slurm: {})", s.status, slurm.to_lowercase()),
+            _ => s.status.to_string(),
+        };
+        *counts.entry(s.status.to_string()).or_default() += 1;
+        let training = s.training.map(|(step, steps)| format!(", training {step}/{steps}")).unwrap_or_default();
+        let error = s.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+        println!("{:<28} {:<28} {}/{} evaluations{training}{error}", s.id, status, s.evaluated, s.evaluations);
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!("{} trials: {}", states.len(), summary.join(", "));
     Ok(())
 }
 

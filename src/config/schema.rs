@@ -29,6 +29,90 @@ pub struct RunnerConfig {
     /// their trials) as they always did.
     #[serde(skip_serializing_if = "PluginsConfig::is_empty")]
     pub plugins: PluginsConfig,
+    /// How a sweep's trials are run: where, and how many at once. Left out of the written
+    /// config when it is the default; it never changes what a trial computes.
+    #[serde(skip_serializing_if = "LauncherConfig::is_default")]
+    pub launcher: LauncherConfig,
+}
+
+/// `launcher.*`: the same sweep runs in the script's process, on local worker processes or as
+/// a Slurm job array; only these keys say which.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LauncherConfig {
+    /// `local` (worker processes on this machine), `inline` (in the script's own process) or
+    /// `slurm` (one `sbatch` job array).
+    pub kind: String,
+    /// Local worker processes; 0: one per core, at most one per pending trial.
+    pub workers: usize,
+    /// Compute threads of each local worker (the pure-Rust pool and libtorch's); 0: the
+    /// machine's cores shared evenly among the workers.
+    pub threads: usize,
+    /// Wait for the trials to finish (`false`: return once they are submitted; Slurm only).
+    pub wait: bool,
+    /// The `runner` executable the workers run; empty: this process's own executable.
+    pub program: String,
+    pub slurm: SlurmConfig,
+}
+
+/// `launcher.slurm.*`: the `#SBATCH` lines of the job array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlurmConfig {
+    /// `--partition`; empty: the cluster's default.
+    pub partition: String,
+    /// `--account`; empty: the user's default.
+    pub account: String,
+    /// `--time` of each task (Slurm's formats, e.g. `02:00:00`).
+    pub time: String,
+    /// `--cpus-per-task`; also each task's compute threads.
+    pub cpus_per_task: usize,
+    /// `--mem` of each task (e.g. `4G`); empty: the partition's default.
+    pub mem: String,
+    /// At most this many tasks of the array at once (`--array=0-N%K`); 0: no limit.
+    pub parallel: usize,
+    /// Largest array to submit; larger sweeps are split into several arrays. 0: the cluster's
+    /// `MaxArraySize`, read with `scontrol show config`.
+    pub max_array_size: usize,
+    /// More `#SBATCH` lines, each without the prefix (e.g. `--qos=long`).
+    pub extra: Vec<String>,
+    /// How often the launcher polls `squeue` while it waits, in seconds.
+    pub poll_seconds: f64,
+}
+
+impl LauncherConfig {
+    pub fn is_default(&self) -> bool {
+        *self == LauncherConfig::default()
+    }
+}
+
+impl Default for LauncherConfig {
+    fn default() -> Self {
+        LauncherConfig {
+            kind: "local".into(),
+            workers: 0,
+            threads: 0,
+            wait: true,
+            program: String::new(),
+            slurm: SlurmConfig::default(),
+        }
+    }
+}
+
+impl Default for SlurmConfig {
+    fn default() -> Self {
+        SlurmConfig {
+            partition: String::new(),
+            account: String::new(),
+            time: "01:00:00".into(),
+            cpus_per_task: 1,
+            mem: String::new(),
+            parallel: 0,
+            max_array_size: 0,
+            extra: Vec::new(),
+            poll_seconds: 2.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -130,6 +214,18 @@ pub struct TrainConfig {
     /// the ones sampled, as a checkpoint callback on the validation loss keeps them.
     pub val_size: usize,
     pub val_every: usize,
+    /// Save the training state (weights, EMA, optimizer, loss curve) every this many steps, so
+    /// that a killed training resumes from the last one with the same result; 0: only the
+    /// trained network is saved. Left out of the written config at its default (it never
+    /// changes the result).
+    #[serde(skip_serializing_if = "is_default_checkpoint_every")]
+    pub checkpoint_every: usize,
+}
+
+pub const DEFAULT_CHECKPOINT_EVERY: usize = 1000;
+
+fn is_default_checkpoint_every(every: &usize) -> bool {
+    *every == DEFAULT_CHECKPOINT_EVERY
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +274,7 @@ impl Default for RunnerConfig {
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
             plugins: PluginsConfig::default(),
+            launcher: LauncherConfig::default(),
         }
     }
 }
@@ -236,6 +333,7 @@ impl Default for TrainConfig {
             reflow_nfe: 100,
             val_size: 0,
             val_every: 200,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
         }
     }
 }

@@ -59,6 +59,12 @@ impl Registry {
         Ok(())
     }
 
+    /// Every plugin file loaded so far (canonical paths, in load order): what a worker process
+    /// loads to see the same plugins.
+    pub fn loaded_files(&self) -> &[PathBuf] {
+        &self.loaded
+    }
+
     /// Whether `file` has been loaded into this registry.
     pub fn is_loaded(&self, file: &Path) -> bool {
         self.loaded.contains(&loaded_key(file))

@@ -11,10 +11,12 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 use super::values::{map_to_dict, param_value, row_to_map, to_dynamic};
 use runner_sdk::{PluginKind, SolverKind};
 
+use super::run::run_sweep;
 use super::State;
 use crate::plugins::Registry;
+use crate::setup::Setup;
 use crate::solvers;
-use crate::sweep::{self, Evaluation, Sweep, Trial};
+use crate::sweep::{self, Evaluation, EvaluationRecord, Fit, Row, Sweep, TrialSpec};
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
@@ -29,18 +31,41 @@ pub struct SweepHandle {
     sweep: Option<Rc<RefCell<Sweep>>>,
 }
 
-/// A trial as scripts see it (`None` in a dry run).
+/// A declared trial as scripts see it (no sweep in a dry run).
 #[derive(Clone)]
 pub struct TrialHandle {
     id: String,
     config: Dynamic,
-    trial: Option<Rc<RefCell<Trial>>>,
-    sweep: Option<Rc<RefCell<Sweep>>>,
+    /// Its index in the sweep, and the setup its evaluations are checked against.
+    declared: Option<(Rc<RefCell<Sweep>>, usize, Rc<Setup>)>,
+}
+
+/// A row to come: an evaluation of a trial, or a floor. `row()` reads it once the sweep ran.
+#[derive(Clone)]
+pub struct RowHandle {
+    /// The file that holds the row (none in a dry run).
+    file: Option<PathBuf>,
+    evaluation: bool,
+}
+
+impl RowHandle {
+    fn record(&self) -> Option<EvaluationRecord> {
+        let text = std::fs::read_to_string(self.file.as_ref()?).ok()?;
+        match self.evaluation {
+            true => serde_json::from_str(&text).ok(),
+            false => serde_json::from_str::<Row>(&text).ok().map(|row| EvaluationRecord {
+                evaluation: Evaluation::new("none", 1),
+                row: Some(row),
+                error: None,
+            }),
+        }
+    }
 }
 
 pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     engine.register_type_with_name::<SweepHandle>("Sweep");
     engine.register_type_with_name::<TrialHandle>("Trial");
+    engine.register_type_with_name::<RowHandle>("Row");
 
     let s = state.clone();
     engine.register_fn("load_config", move |ctx: NativeCallContext, path: &str| -> Result<()> {
@@ -97,59 +122,71 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     });
 
     let s = state.clone();
-    engine.register_fn("reference", move |ctx: NativeCallContext, sw: &mut SweepHandle, map: Map| -> Result<Map> {
-        let st = s.borrow();
-        let dict = map_to_dict(&map).map_err(|e| fail(&ctx, e))?;
-        let resolved = st.layers.resolve(&[(st.location(ctx.call_position()), dict)]).map_err(|e| fail(&ctx, e))?;
+    engine.register_fn(
+        "reference",
+        move |ctx: NativeCallContext, sw: &mut SweepHandle, map: Map| -> Result<RowHandle> {
+            let st = s.borrow();
+            let dict = map_to_dict(&map).map_err(|e| fail(&ctx, e))?;
+            let resolved = st.layers.resolve(&[(st.location(ctx.call_position()), dict)]).map_err(|e| fail(&ctx, e))?;
+            // Checked now, before any work.
+            Setup::new(&resolved, st.registry.clone()).map_err(|e| fail(&ctx, e))?;
+            let Some(sweep) = &sw.sweep else { return Ok(RowHandle { file: None, evaluation: false }) };
+            let mut sweep = sweep.borrow_mut();
+            let id = sweep.add_floor(resolved);
+            Ok(RowHandle { file: Some(sweep.dir.join("references").join(format!("{id}.json"))), evaluation: false })
+        },
+    );
+
+    let s = state.clone();
+    engine.register_fn("run", move |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Map> {
         let Some(sweep) = &sw.sweep else { return Ok(Map::new()) };
-        let row = sweep::reference(&resolved, st.registry.clone()).map_err(|e| fail(&ctx, e))?;
-        let out = row_to_map(&row);
-        sweep.borrow_mut().add(row).map_err(|e| fail(&ctx, e))?;
-        Ok(out)
+        let st = s.borrow();
+        let report = run_sweep(&st, &sweep.borrow()).map_err(|e| fail(&ctx, e))?;
+        Ok(report)
     });
 
-    engine.register_fn("rows", |sw: &mut SweepHandle| -> Array {
-        match &sw.sweep {
-            Some(s) => s.borrow().rows().iter().map(|r| Dynamic::from_map(row_to_map(r))).collect(),
-            None => Array::new(),
-        }
+    engine.register_fn("rows", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Array> {
+        Ok(rows(&ctx, sw)?.iter().map(|r| Dynamic::from_map(row_to_map(r))).collect())
     });
-    engine.register_fn("table", |sw: &mut SweepHandle| -> String {
-        sw.sweep.as_ref().map(|s| sweep::to_table(s.borrow().rows())).unwrap_or_default()
+    engine.register_fn("table", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<String> {
+        Ok(sweep::to_table(&rows(&ctx, sw)?))
     });
-    engine.register_fn("print_table", |sw: &mut SweepHandle| {
-        if let Some(s) = &sw.sweep {
-            print!("{}", sweep::to_table(s.borrow().rows()));
-        }
+    engine.register_fn("print_table", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<()> {
+        print!("{}", sweep::to_table(&rows(&ctx, sw)?));
+        Ok(())
     });
     engine.register_get("dir", |sw: &mut SweepHandle| -> String {
         sw.sweep.as_ref().map(|s| s.borrow().dir.display().to_string()).unwrap_or_default()
     });
     engine.register_get("name", |sw: &mut SweepHandle| -> String { sw.name.clone() });
 
-    engine.register_fn("train", |ctx: NativeCallContext, tr: &mut TrialHandle| -> Result<Map> {
+    engine.register_fn("train", |ctx: NativeCallContext, _: &mut TrialHandle| -> Result<()> {
+        Err(fail(&ctx, "trials are declared, not run, by a script: declare its evaluations, call sweep.run(), then read trial.fit() and the rows"))
+    });
+    engine.register_fn("fit", |tr: &mut TrialHandle| -> Map {
         let mut out = Map::new();
-        // A dry run trains nothing: zero seconds and no loss, so scripts that print them run.
+        // Before the run (or in a dry run): zero seconds and no loss, so scripts that print them run.
         out.insert("seconds".into(), 0.0_f64.into());
         out.insert("loss".into(), Dynamic::UNIT);
-        if let Some(trial) = &tr.trial {
-            let mut trial = trial.borrow_mut();
-            let fit = trial.train().map_err(|e| fail(&ctx, e))?;
+        let fit = tr.declared.as_ref().and_then(|(sweep, _, _)| {
+            let text = std::fs::read_to_string(sweep.borrow().trial_dir(&tr.id).join("fit.json")).ok()?;
+            serde_json::from_str::<Fit>(&text).ok()
+        });
+        if let Some(fit) = fit {
             out.insert("seconds".into(), fit.seconds.into());
             if let Some(loss) = fit.final_loss {
                 out.insert("loss".into(), loss.into());
             }
         }
-        Ok(out)
+        out
     });
     engine.register_fn(
         "evaluate",
-        |ctx: NativeCallContext, tr: &mut TrialHandle, solver: &str, nfe: i64| -> Result<Map> {
-            let request = Evaluation { solver: solver.to_string(), params: BTreeMap::new(), nfe: positive(&ctx, nfe)? };
-            evaluate(&ctx, tr, &request)
+        |ctx: NativeCallContext, tr: &mut TrialHandle, solver: &str, nfe: i64| -> Result<RowHandle> {
+            evaluate(&ctx, tr, Evaluation::new(solver, positive(&ctx, nfe)?))
         },
     );
-    engine.register_fn("evaluate", |ctx: NativeCallContext, tr: &mut TrialHandle, spec: Map| -> Result<Map> {
+    engine.register_fn("evaluate", |ctx: NativeCallContext, tr: &mut TrialHandle, spec: Map| -> Result<RowHandle> {
         let mut solver = None;
         let mut nfe = None;
         let mut params = BTreeMap::new();
@@ -164,19 +201,28 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         }
         let solver = solver.ok_or_else(|| fail(&ctx, "evaluate: the map needs a `solver`"))?;
         let nfe = nfe.ok_or_else(|| fail(&ctx, "evaluate: the map needs an integer `nfe`"))?;
-        let request = Evaluation { solver, params, nfe: positive(&ctx, nfe)? };
-        evaluate(&ctx, tr, &request)
+        evaluate(&ctx, tr, Evaluation { solver, params, nfe: positive(&ctx, nfe)? })
     });
     engine.register_fn("log", |ctx: NativeCallContext, tr: &mut TrialHandle, entry: Map| -> Result<()> {
-        let Some(trial) = &tr.trial else { return Ok(()) };
-        let json: serde_json::Value =
+        let Some((sweep, _, _)) = &tr.declared else { return Ok(()) };
+        let json: BTreeMap<String, serde_json::Value> =
             rhai::serde::from_dynamic(&Dynamic::from_map(entry)).map_err(|e| fail(&ctx, e))?;
-        trial.borrow().log(json).map_err(|e| fail(&ctx, e))
+        let dir = sweep.borrow().trial_dir(&tr.id);
+        std::fs::create_dir_all(&dir).map_err(|e| fail(&ctx, e))?;
+        sweep::EventLog::new(&dir).append(&sweep::Event::Note { fields: json }).map_err(|e| fail(&ctx, e))
     });
     engine.register_get("id", |tr: &mut TrialHandle| -> String { tr.id.clone() });
     engine.register_get("config", |tr: &mut TrialHandle| -> Dynamic { tr.config.clone() });
     engine.register_get("dir", |tr: &mut TrialHandle| -> String {
-        tr.trial.as_ref().map(|t| t.borrow().dir.display().to_string()).unwrap_or_default()
+        tr.declared.as_ref().map(|(s, _, _)| s.borrow().trial_dir(&tr.id).display().to_string()).unwrap_or_default()
+    });
+
+    // A row handle: the row once the sweep ran (`()` before, or where it failed), its error.
+    engine.register_fn("row", |h: &mut RowHandle| -> Dynamic {
+        h.record().and_then(|r| r.row).map_or(Dynamic::UNIT, |row| Dynamic::from_map(row_to_map(&row)))
+    });
+    engine.register_fn("error", |h: &mut RowHandle| -> Dynamic {
+        h.record().and_then(|r| r.error).map_or(Dynamic::UNIT, Dynamic::from)
     });
 }
 
@@ -198,7 +244,7 @@ fn new_trial(
     if let Some(map) = map {
         maps.push((st.location(ctx.call_position()), map_to_dict(&map).map_err(|e| fail(ctx, e))?));
     }
-    let resolved = st.layers.resolve(&maps).map_err(|e| fail(ctx, e))?;
+    let mut resolved = st.layers.resolve(&maps).map_err(|e| fail(ctx, e))?;
     drop(st);
     // A config layer the script added may name plugins the start-up registry did not load.
     // Only those copy the registry (earlier trials share the one they were made with).
@@ -210,32 +256,48 @@ fn new_trial(
     }
     drop(st);
     let st = state.borrow();
+    // Every plugin file this script sees, so that a worker process loads the same ones.
+    resolved.config.plugins.load = st.registry.loaded_files().iter().map(|p| p.display().to_string()).collect();
     let config = to_dynamic(&resolved.config);
+    // Every name and value is checked now, before any trial runs.
+    let setup = Setup::new(&resolved, st.registry.clone()).map_err(|e| fail(ctx, e))?;
+    crate::device::parse(&resolved.config.device).map_err(|e| fail(ctx, resolved.key_error("device", e)))?;
     match &sw.sweep {
         None => {
             // Dry run (`runner config SCRIPT`): show what the trial would run with, and where
             // each value came from.
             println!("# trial at {}\n{}", st.location(ctx.call_position()), resolved.describe());
-            Ok(TrialHandle { id: String::new(), config, trial: None, sweep: None })
+            Ok(TrialHandle { id: String::new(), config, declared: None })
         }
         Some(sweep) => {
-            let trial = Trial::create(&sweep.borrow().dir, resolved, st.registry.clone()).map_err(|e| fail(ctx, e))?;
-            Ok(TrialHandle {
-                id: trial.id.clone(),
-                config,
-                trial: Some(Rc::new(RefCell::new(trial))),
-                sweep: Some(sweep.clone()),
-            })
+            let spec = TrialSpec::new(resolved);
+            let id = spec.id.clone();
+            let index = sweep.borrow_mut().add_trial(spec);
+            Ok(TrialHandle { id, config, declared: Some((sweep.clone(), index, Rc::new(setup))) })
         }
     }
 }
 
-fn evaluate(ctx: &NativeCallContext, tr: &TrialHandle, request: &Evaluation) -> Result<Map> {
-    let (Some(trial), Some(sweep)) = (&tr.trial, &tr.sweep) else { return Ok(Map::new()) };
-    let row = trial.borrow_mut().evaluate(request).map_err(|e| fail(ctx, e))?;
-    let out = row_to_map(&row);
-    sweep.borrow_mut().add(row).map_err(|e| fail(ctx, e))?;
-    Ok(out)
+/// Declare an evaluation of a trial (checked against its setup now); the row comes with the run.
+fn evaluate(ctx: &NativeCallContext, tr: &TrialHandle, request: Evaluation) -> Result<RowHandle> {
+    let Some((sweep, index, setup)) = &tr.declared else { return Ok(RowHandle { file: None, evaluation: true }) };
+    let mut sweep = sweep.borrow_mut();
+    let resolved = sweep.trials()[*index].resolved();
+    setup.check_solver(&resolved, &request.solver, &request.params).map_err(|e| fail(ctx, e))?;
+    crate::solvers::build(&setup.registry, &request.solver, &request.params).map_err(|e| fail(ctx, e))?;
+    let file = sweep::record_path(&sweep.trial_dir(&tr.id), &request.id());
+    sweep.trial_mut(*index).add(request);
+    Ok(RowHandle { file: Some(file), evaluation: true })
+}
+
+/// The rows on disk (none in a dry run, or before the run).
+fn rows(ctx: &NativeCallContext, sw: &SweepHandle) -> Result<Vec<Row>> {
+    let Some(sweep) = &sw.sweep else { return Ok(Vec::new()) };
+    let dir = sweep.borrow().dir.clone();
+    if !dir.join(sweep::MANIFEST).is_file() {
+        return Ok(Vec::new());
+    }
+    sweep::collect(&dir).map_err(|e| fail(ctx, e))
 }
 
 /// The names of every registered plugin of `kind` (`"solver"`, `"grid"`, …), in registry order,

@@ -13,16 +13,22 @@
 //! | `is_deterministic(solver)` | whether the solver's samples have a `solver_error` |
 //! | `is_adaptive(solver)` | whether the solver chooses its own steps (it ignores the NFE asked) |
 //! | `sweep(name)` | open `<out>/<name>/` |
-//! | `sweep.trial(map)` / `sweep.trial()` | resolve a trial's config (the map is the script layer) |
-//! | `sweep.reference(map)` | add the dataset's finite-sample floor row; returns it |
-//! | `sweep.rows()` | every summary row so far, as maps |
+//! | `sweep.trial(map)` / `sweep.trial()` | declare a trial: resolve and check its config (the map is the script layer) |
+//! | `sweep.reference(map)` | declare the dataset's finite-sample floor row; returns a row handle |
+//! | `trial.evaluate(solver, nfe)` / `trial.evaluate(#{solver, nfe, ..params})` | declare an evaluation; returns a row handle |
+//! | `sweep.run()` | run what is not finished with the configured launcher; returns `#{trials, launched, done, failed, submitted}` |
+//! | `handle.row()` / `handle.error()` | after the run: the row as a map, or why it failed (`()` otherwise) |
+//! | `sweep.rows()` | every row on disk, as maps |
 //! | `sweep.table()` / `sweep.print_table()` | the summary as a text table |
-//! | `trial.train()` | train; returns `#{seconds, loss}` |
-//! | `trial.evaluate(solver, nfe)` / `trial.evaluate(#{solver, nfe, ..params})` | sample, score, add a row; returns it |
-//! | `trial.log(map)` | append a line to the trial's `metrics.jsonl` |
+//! | `trial.fit()` | after the run: `#{seconds, loss}` of its training |
+//! | `trial.log(map)` | append a `note` event to the trial's `events.jsonl` |
 //! | `trial.id`, `trial.dir`, `trial.config`, `sweep.dir` | properties |
+//!
+//! A script declares trials; it does not run them. The same script runs unchanged in its own
+//! process, on local workers or on Slurm: only `launcher.*` says which.
 
 mod api;
+mod run;
 mod values;
 
 use std::cell::RefCell;
@@ -35,6 +41,7 @@ use thiserror::Error;
 
 use crate::config::Layers;
 use crate::plugins::Registry;
+use crate::progress::Terminal;
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -53,6 +60,27 @@ pub struct Session {
     pub registry: Arc<Registry>,
     /// Resolve and print each trial's config with sources instead of training (`runner config`).
     pub dry_run: bool,
+    /// Rerun every trial, finished or not (`--force`).
+    pub force: bool,
+    /// The `runner` executable that worker processes run (`launcher.program` overrides it).
+    pub program: PathBuf,
+    pub terminal: Terminal,
+}
+
+impl Session {
+    /// A run of `script` with plain progress lines, whose workers run this process's
+    /// executable.
+    pub fn new(script: impl Into<PathBuf>, layers: Layers, registry: Arc<Registry>) -> Session {
+        Session {
+            script: script.into(),
+            layers,
+            registry,
+            dry_run: false,
+            force: false,
+            program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runner")),
+            terminal: Terminal::plain(),
+        }
+    }
 }
 
 /// Shared state of the script functions.
@@ -61,6 +89,9 @@ pub(crate) struct State {
     pub layers: Layers,
     pub registry: Arc<Registry>,
     pub dry_run: bool,
+    pub force: bool,
+    pub program: PathBuf,
+    pub terminal: Terminal,
 }
 
 impl State {
@@ -97,6 +128,9 @@ pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
         layers: session.layers,
         registry: session.registry,
         dry_run: session.dry_run,
+        force: session.force,
+        program: session.program,
+        terminal: session.terminal,
     }));
     let mut engine = Engine::new();
     // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits

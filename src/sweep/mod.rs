@@ -1,21 +1,41 @@
-//! Sweeps: a directory of trials and a `summary.csv` with one row per (trial, solver, NFE).
+//! Sweeps: a directory of trials, declared by a script as data and run by a launcher, and a
+//! `summary.csv` collected from what the trial directories hold.
+//!
+//! `<out>/<name>/sweep.json` lists the trials and floors in the order the script declared
+//! them; each trial directory holds its spec and everything it computed
+//! ([`run::run_trial`]); `references/` holds the floors' rows. A rerun of the script finds
+//! what is finished there and runs only the rest.
 
+mod events;
+mod lock;
 mod npy;
+mod run;
+mod spec;
+mod status;
 mod summary;
 mod trial;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use events::{read_events, Event, EventLog, Observer, SampleEvent, Silent, EVENTS};
+pub use lock::{is_locked, read_holder, Holder, TrialLock};
 pub use npy::{read as read_npy, write as write_npy};
+pub use run::{read_record, record_path, reset, run_trial, Outcome};
+pub use spec::{trial_id, Evaluation, EvaluationRecord, TrialSpec};
+pub use status::{trial_state, trial_states, TrialState, TrialStatus};
 pub use summary::{metric_columns, to_csv, to_table, Row};
-pub use trial::{reference, Evaluation, Fit, Trial, SOLVER_ERROR};
+pub use trial::{reference, Fit, Trial, SOLVER_ERROR};
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Resolved};
 use crate::evaluate::EvaluateError;
+use crate::files::write_atomic;
 use crate::metrics::flow::FlowError;
+use crate::plugins::Registry;
 use crate::sampling::SampleError;
 use crate::train::TrainError;
 
@@ -32,10 +52,14 @@ pub enum TrialError {
     Evaluate(#[from] EvaluateError),
     #[error("flow metrics: {0}")]
     Flow(#[from] FlowError),
-    #[error("the trial is not trained yet: call train() before evaluate()")]
+    #[error("the trial is not trained yet: train it before evaluating it")]
     NotTrained,
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: another process ({pid} on {host}) is running this trial", dir.display())]
+    Locked { dir: PathBuf, host: String, pid: u32 },
+    #[error("{}: not a sweep directory (no sweep.json): {source}", dir.display())]
+    NotASweep { dir: PathBuf, source: std::io::Error },
 }
 
 impl TrialError {
@@ -44,34 +68,150 @@ impl TrialError {
     }
 }
 
-/// `<out>/<name>/`, holding the trial directories and `summary.csv`.
+/// The manifest file of a sweep directory.
+pub const MANIFEST: &str = "sweep.json";
+
+/// `sweep.json`: the sweep's trials and floors, in the order declared.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub name: String,
+    pub trials: Vec<String>,
+    pub references: Vec<String>,
+}
+
+impl Manifest {
+    pub fn read(sweep_dir: &Path) -> Result<Manifest, TrialError> {
+        let path = sweep_dir.join(MANIFEST);
+        let text =
+            fs::read_to_string(&path).map_err(|e| TrialError::NotASweep { dir: sweep_dir.to_path_buf(), source: e })?;
+        serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))
+    }
+}
+
+/// A finite-sample floor: the `reference` row of a dataset at an evaluation size and seed.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    pub id: String,
+    pub resolved: Resolved,
+}
+
+/// A sweep being declared: `<out>/<name>/` and the trials and floors declared so far.
 pub struct Sweep {
     pub name: String,
     pub dir: PathBuf,
-    rows: Vec<Row>,
+    trials: Vec<TrialSpec>,
+    floors: Vec<Floor>,
 }
 
 impl Sweep {
     pub fn create(out: &Path, name: &str) -> Result<Sweep, TrialError> {
         let dir = out.join(name);
         fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
-        let sweep = Sweep { name: name.to_string(), dir, rows: Vec::new() };
-        sweep.write_summary()?;
-        Ok(sweep)
+        Ok(Sweep { name: name.to_string(), dir, trials: Vec::new(), floors: Vec::new() })
     }
 
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
+    /// Declare a trial; returns its index. A config declared twice is one trial.
+    pub fn add_trial(&mut self, spec: TrialSpec) -> usize {
+        match self.trials.iter().position(|t| t.id == spec.id) {
+            Some(i) => i,
+            None => {
+                self.trials.push(spec);
+                self.trials.len() - 1
+            }
+        }
     }
 
-    /// Add a row and rewrite `summary.csv` (so an interrupted sweep keeps what it finished).
-    pub fn add(&mut self, row: Row) -> Result<(), TrialError> {
-        self.rows.push(row);
-        self.write_summary()
+    pub fn trial_mut(&mut self, index: usize) -> &mut TrialSpec {
+        &mut self.trials[index]
     }
 
-    fn write_summary(&self) -> Result<(), TrialError> {
-        let path = self.dir.join("summary.csv");
-        fs::write(&path, to_csv(&self.rows)).map_err(|e| TrialError::io(&path, e))
+    pub fn trials(&self) -> &[TrialSpec] {
+        &self.trials
     }
+
+    /// Declare the floor of a dataset; returns its id.
+    pub fn add_floor(&mut self, resolved: Resolved) -> String {
+        let id = format!("reference-{}", trial_id(&resolved.config));
+        if !self.floors.iter().any(|f| f.id == id) {
+            self.floors.push(Floor { id: id.clone(), resolved });
+        }
+        id
+    }
+
+    pub fn trial_dir(&self, id: &str) -> PathBuf {
+        self.dir.join(id)
+    }
+
+    /// Write the manifest and every trial's spec, so that any process can run them.
+    pub fn write(&self) -> Result<(), TrialError> {
+        for spec in &self.trials {
+            spec.write(&self.trial_dir(&spec.id))?;
+        }
+        let manifest = Manifest {
+            name: self.name.clone(),
+            trials: self.trials.iter().map(|t| t.id.clone()).collect(),
+            references: self.floors.iter().map(|f| f.id.clone()).collect(),
+        };
+        let path = self.dir.join(MANIFEST);
+        write_atomic(&path, &serde_json::to_vec_pretty(&manifest).expect("JSON")).map_err(|e| TrialError::io(&path, e))
+    }
+
+    /// Compute the floors that have no row yet (they take a fraction of a trial: the script's
+    /// process does them).
+    pub fn compute_floors(&self, registry: &Arc<Registry>, force: bool) -> Result<(), TrialError> {
+        let dir = self.dir.join(REFERENCES);
+        fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
+        for floor in &self.floors {
+            let path = dir.join(format!("{}.json", floor.id));
+            if path.is_file() && !force {
+                continue;
+            }
+            let row = reference(&floor.resolved, registry.clone())?;
+            write_atomic(&path, &serde_json::to_vec_pretty(&row).expect("JSON"))
+                .map_err(|e| TrialError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// The trials that have something left to do: an evaluation without a row, or no trained
+    /// network.
+    pub fn pending(&self) -> Vec<String> {
+        self.trials.iter().filter(|t| !is_finished(&self.trial_dir(&t.id), t)).map(|t| t.id.clone()).collect()
+    }
+}
+
+/// Where the floors' rows live in a sweep directory.
+const REFERENCES: &str = "references";
+
+/// Whether every evaluation of `spec` has its row in `trial_dir` (and the network is trained).
+pub fn is_finished(trial_dir: &Path, spec: &TrialSpec) -> bool {
+    trial_dir.join("fit.json").is_file()
+        && spec.evaluations.iter().all(|e| read_record(trial_dir, &e.id()).is_some_and(|r| r.row.is_some()))
+}
+
+/// Every row the sweep directory holds, in declaration order: the floors, then each trial's
+/// evaluations in the order they were asked for. Unfinished evaluations have no row.
+pub fn collect(sweep_dir: &Path) -> Result<Vec<Row>, TrialError> {
+    let manifest = Manifest::read(sweep_dir)?;
+    let mut rows = Vec::new();
+    for id in &manifest.references {
+        let path = sweep_dir.join(REFERENCES).join(format!("{id}.json"));
+        if let Ok(text) = fs::read_to_string(&path) {
+            rows.push(serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))?);
+        }
+    }
+    for id in &manifest.trials {
+        let dir = sweep_dir.join(id);
+        let spec = TrialSpec::read(&dir)?;
+        rows.extend(spec.evaluations.iter().filter_map(|e| read_record(&dir, &e.id()).and_then(|r| r.row)));
+    }
+    Ok(rows)
+}
+
+/// Collect the rows and write `summary.csv` (atomically); returns the rows.
+pub fn write_summary(sweep_dir: &Path) -> Result<Vec<Row>, TrialError> {
+    let rows = collect(sweep_dir)?;
+    let path = sweep_dir.join("summary.csv");
+    write_atomic(&path, to_csv(&rows).as_bytes()).map_err(|e| TrialError::io(&path, e))?;
+    Ok(rows)
 }

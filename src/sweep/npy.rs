@@ -1,6 +1,6 @@
 //! NumPy `.npy` files (format version 1.0) of little-endian f32 matrices, shape [n, dim].
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -20,7 +20,7 @@ pub fn write(path: &Path, data: &[f32], dim: usize) -> io::Result<()> {
     for v in data {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    std::fs::File::create(path)?.write_all(&out)
+    crate::files::write_atomic(path, &out)
 }
 
 /// Read back a file written by [`write`]: the data and its shape.

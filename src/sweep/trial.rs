@@ -1,5 +1,7 @@
 //! A trial: one resolved config, trained once and evaluated with any number of solvers.
-//! It owns its run directory: `config.toml`, `run.json`, `metrics.jsonl`, `samples-*.npy`.
+//! It owns its run directory: `spec.json`, `config.toml`, `run.json`, `events.jsonl`,
+//! `model.bpk` and `fit.json` (the trained network), `evals/` (a row per evaluation) and
+//! `samples-*.npy`.
 //!
 //! Deterministic samplers also get a `solver_error`: the RMS distance of their samples to a
 //! converged solve of the same ODE from the same source points ([`sampling::reference`]),
@@ -12,27 +14,36 @@
 //! computed once per trial and solve and reused by every row that asks for the same one.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use runner_sdk::{ParamValue, SolverKind};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use runner_sdk::SolverKind;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::events::{Event, EventLog, Observer, SampleEvent, Silent};
+use super::lock::host_name;
+use super::spec::{param_suffix, trial_id, Evaluation};
 use super::{npy, Row, TrialError};
 use crate::config::{Resolved, RunnerConfig};
-use crate::evaluate::{self, Inputs, Scores};
+use crate::evaluate::{self, Inputs};
+use crate::files::write_atomic;
 use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
 use crate::plugins::Registry;
 use crate::sampling::{self, Network, ReferenceSpec, SampleSpec};
 use crate::seed;
 use crate::setup::Setup;
-use crate::train;
+use crate::train::{self, Checkpoints, Hooks, Progress};
+
+/// The trained network and its fit, in a trial's directory.
+const NETWORK: &str = "model.bpk";
+const FIT: &str = "fit.json";
+/// The resumable training state, while training runs.
+const CHECKPOINTS: &str = "checkpoint";
 
 /// The metric column of the RMS distance to the converged reference solve.
 pub const SOLVER_ERROR: &str = "solver_error";
@@ -50,40 +61,36 @@ pub struct Trial {
     /// Log densities of the held-out points by solve (`solver-params@nfe`).
     likelihoods: HashMap<String, LogDensities>,
     evaluations: usize,
+    log: EventLog,
 }
 
 /// What training produced, besides the model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fit {
     pub seconds: f64,
     /// The last logged mean loss; `None` for an oracle, which has no loss to minimize.
     pub final_loss: Option<f64>,
 }
 
-/// One evaluation request.
-#[derive(Debug, Clone)]
-pub struct Evaluation {
-    pub solver: String,
-    pub params: BTreeMap<String, ParamValue>,
-    pub nfe: usize,
-}
-
 impl Trial {
-    /// Build the trial's plugins and create its run directory under `sweep_dir`. The id is a
-    /// hash of the resolved config, so the same config always lands in the same directory
-    /// (whose previous contents are replaced).
+    /// Build the trial's plugins and create its run directory under `sweep_dir` (the id is a
+    /// hash of the resolved config, so the same config always lands in the same directory).
     pub fn create(sweep_dir: &Path, resolved: Resolved, registry: Arc<Registry>) -> Result<Trial, TrialError> {
+        let dir = sweep_dir.join(trial_id(&resolved.config));
+        let trial = Trial::open(&dir, resolved, registry)?;
+        trial.write(&trial.dir.join("config.toml"), trial.resolved.to_toml().as_bytes())?;
+        Ok(trial)
+    }
+
+    /// The trial of `resolved` in its directory `dir`, which it creates if need be; nothing in
+    /// it is removed.
+    pub fn open(dir: &Path, resolved: Resolved, registry: Arc<Registry>) -> Result<Trial, TrialError> {
         let setup = Setup::new(&resolved, registry)?;
         let device = crate::device::parse(&resolved.config.device).map_err(|e| resolved.key_error("device", e))?;
-        let id = trial_id(&resolved);
-        let dir = sweep_dir.join(&id);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
-        }
-        fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
-        let trial = Trial {
-            id,
-            dir,
+        fs::create_dir_all(dir).map_err(|e| TrialError::io(dir, e))?;
+        Ok(Trial {
+            id: trial_id(&resolved.config),
+            dir: dir.to_path_buf(),
             resolved,
             setup,
             device,
@@ -92,10 +99,8 @@ impl Trial {
             references: HashMap::new(),
             likelihoods: HashMap::new(),
             evaluations: 0,
-        };
-        trial.write(&trial.dir.join("config.toml"), trial.resolved.to_toml().as_bytes())?;
-        trial.write_status("created", None)?;
-        Ok(trial)
+            log: EventLog::new(dir),
+        })
     }
 
     pub fn config(&self) -> &RunnerConfig {
@@ -106,23 +111,80 @@ impl Trial {
         self.fit.as_ref()
     }
 
-    /// Train the network (again, if it was trained before) and log the loss curve. An oracle
-    /// is exact already: it trains nothing, in zero seconds, and says so in the log.
+    /// Whether the directory holds a trained network (or the trial needs none: an oracle).
+    pub fn is_trained(&self) -> bool {
+        self.dir.join(FIT).is_file() && (self.setup.oracle.is_some() || self.dir.join(NETWORK).is_file())
+    }
+
+    /// The model for the evaluations: loaded from the directory when it was trained before
+    /// (no training), else trained now.
+    pub fn prepare(&mut self, observer: &mut dyn Observer) -> Result<&Fit, TrialError> {
+        if !self.is_trained() {
+            return self.train_observed(observer);
+        }
+        let path = self.dir.join(FIT);
+        let text = fs::read_to_string(&path).map_err(|e| TrialError::io(&path, e))?;
+        let fit: Fit = serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))?;
+        self.model = Some(match &self.setup.oracle {
+            Some(oracle) => Model::Oracle(oracle.clone()),
+            None => {
+                let file = self.dir.join(NETWORK);
+                let mlp = train::load_network(&self.resolved.config, self.setup.dim, &file, &self.device)?;
+                self.emit(observer, Event::Loaded { file: NETWORK.into() })?;
+                Model::Mlp(mlp)
+            }
+        });
+        self.fit = Some(fit);
+        Ok(self.fit.as_ref().expect("just set"))
+    }
+
+    /// Train the network (again, if it was trained before) and log the loss curve.
     pub fn train(&mut self) -> Result<&Fit, TrialError> {
+        self.train_observed(&mut Silent)
+    }
+
+    /// Train the network, resuming from the directory's checkpoint if a killed training left
+    /// one, and save it. An oracle is exact already: it trains nothing, in zero seconds, and
+    /// says so in the log.
+    pub fn train_observed(&mut self, observer: &mut dyn Observer) -> Result<&Fit, TrialError> {
         self.references.clear();
         self.likelihoods.clear();
         if let Some(oracle) = &self.setup.oracle {
             self.model = Some(Model::Oracle(oracle.clone()));
-            self.fit = Some(Fit { seconds: 0.0, final_loss: None });
-            self.log(
-                json!({"event": "oracle", "message": "the exact posterior of the mixture target: nothing to train"}),
-            )?;
-            self.log(json!({"event": "trained", "seconds": 0.0}))?;
-            self.write_status("trained", None)?;
+            let fit = Fit { seconds: 0.0, final_loss: None };
+            self.emit(observer, Event::Oracle)?;
+            self.emit(observer, Event::Trained { seconds: 0.0, step: 0 })?;
+            self.save_fit(&fit)?;
+            self.fit = Some(fit);
             return Ok(self.fit.as_ref().expect("just set"));
         }
         self.write_status("training", None)?;
-        let result = train::train(&self.setup, &self.resolved.config, &self.device);
+        let checkpoints =
+            Checkpoints { dir: self.dir.join(CHECKPOINTS), every: self.resolved.config.train.checkpoint_every };
+        let mut logged: Result<(), TrialError> = Ok(());
+        let (id, log, steps) = (self.id.clone(), &self.log, self.resolved.config.train.steps);
+        let mut hear = |progress: &Progress| {
+            let event = match progress {
+                Progress::Step { round, step, steps } => return observer.step(&id, *round, *step, *steps),
+                Progress::Loss { round, point } => {
+                    Event::Train { round: *round, step: point.step, steps, loss: point.loss }
+                }
+                Progress::Validation { round, point } => {
+                    Event::Validation { round: *round, step: point.step, loss: point.loss }
+                }
+                Progress::Checkpoint { round, step } => Event::Checkpoint { round: *round, step: *step },
+                Progress::Resumed { round, step } => Event::Resumed { round: *round, step: *step },
+                Progress::Reflow { round, pairs } => Event::Reflow { round: *round, pairs: *pairs },
+            };
+            if logged.is_ok() {
+                logged = log.append(&event);
+            }
+            observer.event(&id, &event);
+        };
+        let mut hooks = Hooks { checkpoints: Some(checkpoints.clone()), observer: Some(&mut hear) };
+        let result = train::train_with(&self.setup, &self.resolved.config, &self.device, &mut hooks);
+        drop(hooks);
+        logged?;
         let trained = match result {
             Ok(t) => t,
             Err(e) => {
@@ -130,22 +192,41 @@ impl Trial {
                 return Err(e.into());
             }
         };
-        for p in &trained.losses {
-            self.log(json!({"event": "train", "step": p.step, "loss": p.loss}))?;
-        }
-        for p in &trained.validation {
-            self.log(json!({"event": "validation", "step": p.step, "loss": p.loss}))?;
-        }
-        self.log(json!({"event": "trained", "seconds": trained.seconds, "step": trained.step}))?;
-        self.fit = Some(Fit { seconds: trained.seconds, final_loss: trained.losses.last().map(|p| p.loss) });
+        train::save_network(&trained.model, &self.dir.join(NETWORK))?;
+        let fit = Fit { seconds: trained.seconds, final_loss: trained.losses.last().map(|p| p.loss) };
+        self.save_fit(&fit)?;
+        self.emit(observer, Event::Trained { seconds: trained.seconds, step: trained.step })?;
+        // The network is saved: the training state is of no more use.
+        let _ = fs::remove_dir_all(&checkpoints.dir);
+        self.fit = Some(fit);
         self.model = Some(Model::Mlp(trained.model));
         self.write_status("trained", None)?;
         Ok(self.fit.as_ref().expect("just set"))
     }
 
+    fn save_fit(&self, fit: &Fit) -> Result<(), TrialError> {
+        self.write(&self.dir.join(FIT), &serde_json::to_vec_pretty(fit).expect("JSON"))
+    }
+
+    /// Log an event and hand it to the observer.
+    pub fn emit(&self, observer: &mut dyn Observer, event: Event) -> Result<(), TrialError> {
+        self.log.append(&event)?;
+        observer.event(&self.id, &event);
+        Ok(())
+    }
+
     /// Sample with a solver at a given NFE from fresh source points, score the samples against
     /// held-out target points, write `samples-<solver>-<nfe>.npy` and log the row.
     pub fn evaluate(&mut self, request: &Evaluation) -> Result<Row, TrialError> {
+        let (row, event) = self.measure(request)?;
+        self.emit(&mut Silent, event)?;
+        Ok(row)
+    }
+
+    /// [`Trial::evaluate`] without logging: the row and the event that says how it was
+    /// measured, for the caller to log once it has saved the row (so that a logged evaluation
+    /// is a saved one).
+    pub fn measure(&mut self, request: &Evaluation) -> Result<(Row, Event), TrialError> {
         let (Some(model), Some(fit)) = (&self.model, &self.fit) else { return Err(TrialError::NotTrained) };
         self.setup.check_solver(&self.resolved, &request.solver, &request.params)?;
         let c = &self.resolved.config;
@@ -282,34 +363,35 @@ impl Trial {
             train_seconds: fit.seconds,
             sample_seconds: sampled.seconds,
         };
-        let mut entry = json!({
-            "event": "sample", "solver": request.solver, "nfe": sampled.nfe, "steps": sampled.steps,
-            "accepted": sampled.accepted, "rejected": sampled.rejected,
-            "params": request.params.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<BTreeMap<_, _>>(),
-            "sample_seconds": sampled.seconds, "samples": file.file_name().map(|f| f.to_string_lossy().to_string()),
-        });
-        merge_scores(&mut entry, &scores);
-        if let Value::Object(map) = &mut entry {
-            map.extend(notes);
-        }
-        self.log(entry)?;
+        let event = SampleEvent {
+            evaluation: request.id(),
+            solver: request.solver.clone(),
+            params: request.params.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+            nfe: sampled.nfe,
+            steps: sampled.steps,
+            accepted: sampled.accepted,
+            rejected: sampled.rejected,
+            sample_seconds: sampled.seconds,
+            samples: file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+            metrics: scores.values.clone(),
+            points: scores.points_used.clone(),
+            notes: notes.into_iter().collect(),
+        };
         self.evaluations += 1;
-        self.write_status("evaluated", None)?;
-        Ok(row)
+        Ok((row, Event::Sample(Box::new(event))))
     }
 
-    /// Append one JSON object as a line of `metrics.jsonl`.
-    pub fn log(&self, entry: Value) -> Result<(), TrialError> {
-        let path = self.dir.join("metrics.jsonl");
-        let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| TrialError::io(&path, e))?;
-        writeln!(f, "{entry}").map_err(|e| TrialError::io(&path, e))
+    /// Append a script's line to the event log.
+    pub fn note(&self, fields: BTreeMap<String, serde_json::Value>) -> Result<(), TrialError> {
+        self.log.append(&Event::Note { fields })
     }
 
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), TrialError> {
-        fs::write(path, bytes).map_err(|e| TrialError::io(path, e))
+        write_atomic(path, bytes).map_err(|e| TrialError::io(path, e))
     }
 
-    fn write_status(&self, status: &str, error: Option<&str>) -> Result<(), TrialError> {
+    /// `run.json`: where the trial stands, for people and for `runner status`.
+    pub fn write_status(&self, status: &str, error: Option<&str>) -> Result<(), TrialError> {
         let c = &self.resolved.config;
         // Where burn reports the trained network's weights, e.g. `Device<LibTorch(Cpu)>`: what
         // the `device` key turned into (null before training, and for an oracle: CPU code).
@@ -366,44 +448,8 @@ fn test_target(setup: &Setup, c: &RunnerConfig) -> Vec<f32> {
     setup.data.sample(c.eval.size, seed::derive(c.data_seed(), "eval-target", 0))
 }
 
-/// `-<name><value>` for each solver parameter: how rows and files tell parameter settings apart.
-fn param_suffix(params: &BTreeMap<String, ParamValue>) -> String {
-    params.iter().map(|(k, v)| format!("-{k}{}", v.to_string().trim_matches('"'))).collect()
-}
-
 /// √(mean of the squared entries of a − b), accumulated in f64.
 fn rms_distance(a: &[f32], b: &[f32]) -> f64 {
     let sum: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
     (sum / a.len().max(1) as f64).sqrt()
-}
-
-fn merge_scores(entry: &mut Value, scores: &Scores) {
-    if let Value::Object(map) = entry {
-        for (k, v) in &scores.values {
-            map.insert(k.clone(), json!(v));
-        }
-        for (k, n) in &scores.points_used {
-            map.insert(format!("{k}_points"), json!(n));
-        }
-    }
-}
-
-/// `<method>-<dataset>-<hash>`: readable, and unique per resolved config (`out` excluded:
-/// where results go does not change them).
-fn trial_id(resolved: &Resolved) -> String {
-    let mut config = resolved.config.clone();
-    config.out.clear();
-    // Where the plugins' files lie is not what the trial computes (their names in the config are).
-    config.plugins.load.clear();
-    let text = toml::to_string(&config).expect("config serializes");
-    let hash = Sha256::digest(text.as_bytes());
-    let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{hex}", config.method, config.data.target)
-}
-
-fn host_name() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
-        .unwrap_or_default()
 }

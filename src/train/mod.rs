@@ -1,17 +1,21 @@
 //! Training: the conditional matching loss for any (schedule, coupling, target), on burn.
 
 mod batch;
+mod checkpoint;
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use runner_sdk::PluginError;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use batch::{Batch, DataSource};
+pub use checkpoint::{load_network, save_network, Checkpoints, Snapshot};
 
 use crate::config::{RunnerConfig, TrainConfig};
 use crate::models::{Mlp, Model, ModelError};
@@ -34,10 +38,12 @@ pub enum TrainError {
     Diverged { first: usize, step: usize, loss: f64 },
     #[error("generating the pairs of reflow {round} (train.reflow_solver): {source}")]
     Reflow { round: usize, source: Box<SampleError> },
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
 }
 
 /// One logged point of the loss curve: the mean loss over the steps since the last one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossPoint {
     pub step: usize,
     pub loss: f64,
@@ -72,9 +78,73 @@ fn batch_builders() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
 }
 
-/// Train a model as the config says: once, then once more per reflow on the previous model's
-/// own pairs (`train.reflow`).
+/// What a training reports while it runs.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// `step` of `steps` steps of round `round` are done (after every step).
+    Step {
+        round: usize,
+        step: usize,
+        steps: usize,
+    },
+    /// A point of the loss curve.
+    Loss {
+        round: usize,
+        point: LossPoint,
+    },
+    Validation {
+        round: usize,
+        point: LossPoint,
+    },
+    /// The state after `step` steps of `round` is saved.
+    Checkpoint {
+        round: usize,
+        step: usize,
+    },
+    /// Training goes on from a checkpoint after `step` steps of `round`.
+    Resumed {
+        round: usize,
+        step: usize,
+    },
+    /// Reflow round `round` trains on `pairs` pairs of the previous round's flow.
+    Reflow {
+        round: usize,
+        pairs: usize,
+    },
+}
+
+/// What the caller of [`train_with`] decides beyond the config: where the resumable state is
+/// kept, and who hears the progress.
+#[derive(Default)]
+pub struct Hooks<'a> {
+    /// None: nothing is saved, and a killed training starts over.
+    pub checkpoints: Option<Checkpoints>,
+    pub observer: Option<&'a mut dyn FnMut(&Progress)>,
+}
+
+impl Hooks<'_> {
+    fn report(&mut self, progress: Progress) {
+        if let Some(observer) = self.observer.as_mut() {
+            observer(&progress);
+        }
+    }
+}
+
+/// Train a model as the config says, keeping nothing on disk.
 pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Trained, TrainError> {
+    train_with(setup, config, device, &mut Hooks::default())
+}
+
+/// Train a model as the config says: once, then once more per reflow on the previous model's
+/// own pairs (`train.reflow`); from the newest checkpoint of `hooks.checkpoints` if there is
+/// one.
+pub fn train_with(
+    setup: &Setup,
+    config: &RunnerConfig,
+    device: &Device,
+    hooks: &mut Hooks<'_>,
+) -> Result<Trained, TrainError> {
     let tc = &config.train;
     if tc.batch_size == 0 {
         return Err(TrainError::Size { key: "batch_size" });
@@ -89,16 +159,31 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
     let val_set =
         (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.data_seed(), "val-set", 0)));
     let ad = device.clone().autodiff();
-    let mut model = Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?;
-    let mut pairs: Option<(Vec<f32>, Vec<f32>)> = None;
-    let mut val_pairs: Option<(Vec<f32>, Vec<f32>)> = None;
-    let mut round = 0;
+    let resumed = match &hooks.checkpoints {
+        Some(c) => c.load(config, setup.dim, optimizer(tc)?, device)?,
+        None => None,
+    };
+    let mut model = match &resumed {
+        Some(snapshot) => snapshot.model.clone(),
+        None => Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?,
+    };
+    let mut pairs: Option<(Vec<f32>, Vec<f32>)> = resumed.as_ref().and_then(|s| s.pairs.clone());
+    let mut val_pairs: Option<(Vec<f32>, Vec<f32>)> = resumed.as_ref().and_then(|s| s.val_pairs.clone());
+    let mut round = resumed.as_ref().map_or(0, |s| s.round);
+    let before = resumed.as_ref().map_or(0.0, |s| s.seconds);
+    if let Some(s) = &resumed {
+        hooks.report(Progress::Resumed { round: s.round, step: s.step });
+    }
+    let mut resumed = resumed;
     loop {
         let source = held(&pairs, &train_set).unwrap_or(DataSource::Fresh);
         let validation = held(&val_pairs, &val_set);
-        let fitted = fit(setup, config, model, &source, validation.as_ref(), round)?;
+        let elapsed = Elapsed { before, start };
+        let round_data =
+            RoundData { source: &source, validation: validation.as_ref(), pairs: &pairs, val_pairs: &val_pairs };
+        let fitted = fit(setup, config, model, round_data, round, resumed.take(), elapsed, hooks)?;
         if round == tc.reflow {
-            return Ok(Trained { seconds: start.elapsed().as_secs_f64(), ..fitted });
+            return Ok(Trained { seconds: elapsed.seconds(), ..fitted });
         }
         let trained = fitted.model;
         round += 1;
@@ -109,7 +194,7 @@ pub fn train(setup: &Setup, config: &RunnerConfig, device: &Device) -> Result<Tr
         let held_out = tc.reflow_pairs * setup.dim;
         val_pairs = (tc.val_size > 0).then(|| (x0.split_off(held_out), x1.split_off(held_out)));
         pairs = Some((x0, x1));
-        tracing::info!(round, pairs = tc.reflow_pairs, "reflow");
+        hooks.report(Progress::Reflow { round, pairs: tc.reflow_pairs });
         // The next round starts from these weights, as Liu et al. initialise the 2-rectified
         // flow from the 1-rectified one; `train` puts them back under autodiff.
         model = trained.train();
@@ -126,37 +211,61 @@ fn held<'a>(pairs: &'a Option<(Vec<f32>, Vec<f32>)>, set: &'a Option<Vec<f32>>) 
     }
 }
 
-/// `train.steps` steps of the conditional matching loss from `model` (on the autodiff device)
-/// with a fresh optimizer; returns the sampling network, its step and the loss curves
-/// (`seconds` is left to the caller).
-fn fit(
-    setup: &Setup,
-    config: &RunnerConfig,
-    mut model: Mlp,
-    source: &DataSource<'_>,
-    validation: Option<&DataSource<'_>>,
-    round: usize,
-) -> Result<Trained, TrainError> {
-    let tc = &config.train;
-    let log_every = tc.log_every.max(1);
-    let ad = model.devices().into_iter().next().expect("a network has parameters");
-    let plain = ad.clone().inner();
-    let mut optim = match tc.optimizer.as_str() {
+/// A fresh optimizer as `train.optimizer` says.
+fn optimizer(tc: &TrainConfig) -> Result<ModuleOptimizer, TrainError> {
+    Ok(match tc.optimizer.as_str() {
         "adam" => {
             let wd = (tc.weight_decay > 0.0).then(|| WeightDecayConfig::new(tc.weight_decay as f32));
             AdamConfig::new().with_epsilon(1e-8).with_weight_decay(wd).init()
         }
         "adamw" => AdamWConfig::new().with_epsilon(1e-8).with_weight_decay(tc.weight_decay as f32).init(),
         other => return Err(TrainError::Optimizer(other.to_string())),
-    };
-    let mut ema = (tc.ema_decay > 0.0).then(|| model.valid());
-    // Each reflow round draws batches of its own.
-    let batch_seed = if round == 0 { config.seed } else { seed::derive(config.seed, "train-round", round as u64) };
-    let validation = match validation {
-        Some(v) => Some(Validation::new(setup, v, tc, seed::derive(config.seed, "validation", round as u64), &plain)?),
-        None => None,
-    };
+    })
+}
 
+/// The training seconds: those of earlier processes (from the checkpoint) and this one's.
+#[derive(Clone, Copy)]
+struct Elapsed {
+    before: f64,
+    start: Instant,
+}
+
+impl Elapsed {
+    fn seconds(&self) -> f64 {
+        self.before + self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// The data of one round: where its batches come from, and (for checkpoints) a reflow's pairs.
+struct RoundData<'a> {
+    source: &'a DataSource<'a>,
+    validation: Option<&'a DataSource<'a>>,
+    pairs: &'a Option<(Vec<f32>, Vec<f32>)>,
+    val_pairs: &'a Option<(Vec<f32>, Vec<f32>)>,
+}
+
+/// `train.steps` steps of the conditional matching loss from `model` (on the autodiff device)
+/// with a fresh optimizer, or from `resumed`'s state; returns the sampling network, its step and
+/// the loss curves (`seconds` is left to the caller).
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    setup: &Setup,
+    config: &RunnerConfig,
+    mut model: Mlp,
+    data: RoundData<'_>,
+    round: usize,
+    resumed: Option<Snapshot>,
+    elapsed: Elapsed,
+    hooks: &mut Hooks<'_>,
+) -> Result<Trained, TrainError> {
+    let tc = &config.train;
+    let (source, validation) = (data.source, data.validation);
+    let log_every = tc.log_every.max(1);
+    let ad = model.devices().into_iter().next().expect("a network has parameters");
+    let plain = ad.clone().inner();
+    let mut optim = optimizer(tc)?;
+    let mut ema = (tc.ema_decay > 0.0).then(|| model.valid());
+    let mut first = 0;
     let mut losses = Vec::new();
     let mut validated = Vec::new();
     let mut best: Option<(f64, usize, Mlp)> = None;
@@ -164,6 +273,17 @@ fn fit(
     // for the device, which on a GPU would stall every step. A non-finite loss stays non-finite
     // in the sum, so divergence is caught at the next log point.
     let mut window: Option<Tensor<1>> = None;
+    if let Some(s) = resumed {
+        (first, optim, ema, best, window, losses, validated) =
+            (s.step, s.optimizer, s.ema, s.best, s.window, s.losses, s.validation);
+    }
+    // Each reflow round draws batches of its own.
+    let batch_seed = if round == 0 { config.seed } else { seed::derive(config.seed, "train-round", round as u64) };
+    let validation = match validation {
+        Some(v) => Some(Validation::new(setup, v, tc, seed::derive(config.seed, "validation", round as u64), &plain)?),
+        None => None,
+    };
+    let checkpoints = hooks.checkpoints.clone();
     let model = std::thread::scope(|scope| {
         // Builder k builds the batches of steps k, k + K, k + 2K, … and the loop takes them in
         // step order, so K couplings are solved at once while the network trains.
@@ -172,7 +292,7 @@ fn fit(
             .map(|k| {
                 let (batches, received) = std::sync::mpsc::sync_channel(PREFETCH);
                 scope.spawn(move || {
-                    for step in (k..tc.steps).step_by(builders) {
+                    for step in (first + k..tc.steps).step_by(builders) {
                         let b = batch::build(setup, source, tc.batch_size, batch_seed, step as u64);
                         let failed = b.is_err();
                         // A closed channel: the training loop has stopped (an error); so does this.
@@ -184,8 +304,10 @@ fn fit(
                 received
             })
             .collect();
-        for step in 0..tc.steps {
-            let b = received[step % builders].recv().expect("a batch builder sends a batch for each of its steps")?;
+        for step in first..tc.steps {
+            let b = received[(step - first) % builders]
+                .recv()
+                .expect("a batch builder sends a batch for each of its steps")?;
             let loss = Uploaded::new(b, setup.dim, &ad).loss(&model);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let value = loss.detach();
@@ -205,7 +327,8 @@ fn fit(
                     return Err(TrainError::Diverged { first: step + 2 - count, step: step + 1, loss: mean });
                 }
                 let point = LossPoint { step: step + 1, loss: mean };
-                tracing::info!(round, step = point.step, loss = point.loss, "train");
+                tracing::debug!(round, step = point.step, loss = point.loss, "train");
+                hooks.report(Progress::Loss { round, point: point.clone() });
                 losses.push(point);
             }
             let due = (step + 1) % tc.val_every.max(1) == 0 || step + 1 == tc.steps;
@@ -213,12 +336,33 @@ fn fit(
                 // The candidate is the network that would be sampled: the EMA weights if any.
                 let candidate = ema.clone().unwrap_or_else(|| model.valid());
                 let loss = v.loss(&candidate);
-                tracing::info!(round, step = step + 1, loss, "validation");
-                validated.push(LossPoint { step: step + 1, loss });
+                let point = LossPoint { step: step + 1, loss };
+                hooks.report(Progress::Validation { round, point: point.clone() });
+                validated.push(point);
                 // A diverged checkpoint (a NaN loss) is never kept.
                 if loss.is_finite() && best.as_ref().is_none_or(|(lowest, _, _)| loss < *lowest) {
                     best = Some((loss, step + 1, candidate));
                 }
+            }
+            hooks.report(Progress::Step { round, step: step + 1, steps: tc.steps });
+            let due = checkpoints.as_ref().is_some_and(|c| c.every > 0 && (step + 1) % c.every == 0);
+            if let (Some(checkpoints), true) = (&checkpoints, due && step + 1 < tc.steps) {
+                let snapshot = Snapshot {
+                    round,
+                    step: step + 1,
+                    model: model.clone(),
+                    optimizer: optim.clone(),
+                    ema: ema.clone(),
+                    best: best.clone(),
+                    window: window.clone(),
+                    losses: losses.clone(),
+                    validation: validated.clone(),
+                    pairs: data.pairs.clone(),
+                    val_pairs: data.val_pairs.clone(),
+                    seconds: elapsed.seconds(),
+                };
+                checkpoints.save(&snapshot, setup.dim)?;
+                hooks.report(Progress::Checkpoint { round, step: step + 1 });
             }
         }
         Ok(model)

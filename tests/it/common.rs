@@ -62,3 +62,12 @@ pub fn out_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.parent().unwrap().join("runner-tests")
 }
+
+/// A script run resolving in the shared registry, whose workers run the `runner` binary of this
+/// build (the test binary itself cannot be a worker).
+pub fn session(script: impl Into<PathBuf>, layers: runner::config::Layers) -> runner::script::Session {
+    runner::script::Session {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_runner")),
+        ..runner::script::Session::new(script, layers, registry())
+    }
+}

@@ -354,7 +354,7 @@ fn trial(dir: &std::path::Path, sets: &[&str]) -> Trial {
 fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
     // Tiny trained models on moons. Rows of an ODE solver carry every flow metric; rows of a
     // diffusion sampler (stochastic DDPM, deterministic DDIM) carry the likelihood by
-    // eval.nll_solver (which metrics.jsonl names) but no path metrics; the floor's reference
+    // eval.nll_solver (which events.jsonl names) but no path metrics; the floor's reference
     // row carries none.
     let dir = tempfile::tempdir().unwrap();
     let common = [
@@ -378,16 +378,16 @@ fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
     assert!((bpd - nll / (2.0 * std::f64::consts::LN_2)).abs() < 1e-12, "nll {nll}, bpd {bpd}");
     assert!(row.metric("path-energy").unwrap() >= row.metric("straightness").unwrap());
     let entries = |t: &Trial| -> Vec<serde_json::Value> {
-        let log = std::fs::read_to_string(t.dir.join("metrics.jsonl")).unwrap();
+        let log = std::fs::read_to_string(t.dir.join("events.jsonl")).unwrap();
         log.lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .filter(|l| l["event"] == "sample")
             .collect()
     };
     let fm = entries(&t);
-    assert_eq!(fm[0]["nll_solver"], "heun");
-    assert_eq!(fm[0]["nll_points"], 200);
-    assert_eq!(fm[0]["nll_divergence"], "exact");
+    assert_eq!(fm[0]["notes"]["nll_solver"], "heun");
+    assert_eq!(fm[0]["notes"]["nll_points"], 200);
+    assert_eq!(fm[0]["notes"]["nll_divergence"], "exact");
 
     let mut diffusion: Vec<&str> = common.to_vec();
     diffusion.extend(["method=\"ddpm\"", "path.schedule=\"ddpm-linear\"", "path.target=\"epsilon\""]);
@@ -403,9 +403,9 @@ fn sweep_rows_carry_the_flow_metrics_next_to_w2() {
         rows.push(r);
     }
     let logged = entries(&d);
-    assert!(logged.iter().all(|e| e["nll_solver"] == "dopri5"), "{logged:?}");
+    assert!(logged.iter().all(|e| e["notes"]["nll_solver"] == "dopri5"), "{logged:?}");
     // VP paths: the velocity is infinite at t = 1, so the likelihood starts just before it.
-    let end = logged[0]["nll_span"][1].as_f64().unwrap();
+    let end = logged[0]["notes"]["nll_span"][1].as_f64().unwrap();
     assert!(end < 1.0 && end > 0.999, "{end}");
     let header = sweep::to_csv(&rows).lines().next().unwrap().to_string();
     for name in ["w2", "nll", "bpd", "path-energy", "npe", "straightness"] {

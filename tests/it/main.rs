@@ -26,7 +26,7 @@ mod training;
 
 /// The `(step, loss)` of a trial's logged events of one kind (`train`, `validation`, `trained`).
 pub fn events(trial: &runner::sweep::Trial, kind: &str) -> Vec<(u64, f64)> {
-    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
+    let log = std::fs::read_to_string(trial.dir.join("events.jsonl")).unwrap();
     log.lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|e| e["event"] == kind)

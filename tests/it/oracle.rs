@@ -250,7 +250,7 @@ fn the_oracle_of_a_user_given_mixture_reaches_the_floor() {
 fn solver_error_measures_the_distance_to_the_converged_solve() {
     let dir = tempfile::tempdir().unwrap();
     let mut trial = oracle_trial(dir.path(), &["eval.size=2000"]);
-    let log = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
+    let log = std::fs::read_to_string(trial.dir.join("events.jsonl")).unwrap();
     assert!(log.contains("\"oracle\""), "{log}");
     let err = |t: &mut Trial, s: &str, n: usize| evaluate(t, s, n).metric(SOLVER_ERROR).unwrap();
     let (e10, e100) = (err(&mut trial, "euler", 10), err(&mut trial, "euler", 100));
@@ -260,7 +260,7 @@ fn solver_error_measures_the_distance_to_the_converged_solve() {
     assert!((5.0..20.0).contains(&(e10 / e100)), "euler {e10} → {e100}");
     assert!(rk4 < 1e-5, "rk4 at 400 NFE is {rk4} from the reference");
     assert!(evaluate(&mut trial, "ddpm", 100).metric(SOLVER_ERROR).is_none(), "stochastic rows have no solver error");
-    let lines = std::fs::read_to_string(trial.dir.join("metrics.jsonl")).unwrap();
+    let lines = std::fs::read_to_string(trial.dir.join("events.jsonl")).unwrap();
     assert_eq!(lines.lines().filter(|l| l.contains(SOLVER_ERROR)).count(), 3, "{lines}");
 
     // On a VP path the reference stops short of the singular data end and finishes with an

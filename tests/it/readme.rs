@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use runner::config::Layers;
-use runner::script::{self, Session};
+use runner::script;
 
 fn rhai_blocks(markdown: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -37,12 +37,7 @@ fn readme_scripts_run() {
                 "eval.size=128".into(),
             ])
             .unwrap();
-        let session = Session {
-            script: PathBuf::from(format!("README.md block {}", i + 1)),
-            layers,
-            registry: crate::common::registry(),
-            dry_run: false,
-        };
+        let session = crate::common::session(PathBuf::from(format!("README.md block {}", i + 1)), layers);
         script::run_source(session, block).unwrap_or_else(|e| panic!("README rhai block {}: {e}\n{block}", i + 1));
     }
 }

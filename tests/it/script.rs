@@ -44,13 +44,7 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
     let out = tempfile::tempdir().unwrap();
     // Tiny settings from the top layer: the script itself runs unchanged.
     let layers = layers(out.path(), &["train.steps=30", "train.log_every=10", "eval.size=300"]);
-    script::run(Session {
-        script: experiments().join("sweep.rhai"),
-        layers,
-        registry: crate::common::registry(),
-        dry_run: false,
-    })
-    .unwrap();
+    script::run(crate::common::session(experiments().join("sweep.rhai"), layers)).unwrap();
 
     let sweep = out.path().join("sweep");
     let summary = Summary::read(&sweep);
@@ -96,16 +90,19 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
         assert!(w2.is_finite() && w2 >= 0.0, "{r:?}");
     }
 
-    let trials: Vec<PathBuf> =
-        std::fs::read_dir(&sweep).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let trials: Vec<PathBuf> = std::fs::read_dir(&sweep)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("spec.json").is_file())
+        .collect();
     assert_eq!(trials.len(), 4, "{trials:?}");
     for dir in trials {
-        for file in ["config.toml", "run.json", "metrics.jsonl"] {
+        for file in ["spec.json", "config.toml", "run.json", "events.jsonl", "model.bpk", "fit.json"] {
             assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
         }
         let run: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
-        assert_eq!(run["status"], "evaluated");
+        assert_eq!(run["status"], "done");
         let config: runner::config::RunnerConfig =
             toml::from_str(&std::fs::read_to_string(dir.join("config.toml")).unwrap()).unwrap();
         assert_eq!(config.train.steps, 30);
@@ -113,10 +110,10 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
         let npy = if config.method == "ddpm" { "samples-ddim-10.npy" } else { "samples-rk4-100.npy" };
         let (_, shape) = read_npy(&dir.join(npy)).unwrap();
         assert_eq!(shape, [300, dim]);
-        let log = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
         let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(events.iter().filter(|e| e["event"] == "train").count(), 3);
-        assert!(events.iter().any(|e| e["event"] == "sample" && e["w2"].is_number()));
+        assert!(events.iter().any(|e| e["event"] == "sample" && e["metrics"]["w2"].is_number()));
         // Fixed-step solvers accept every step and reject none.
         for e in events.iter().filter(|e| e["event"] == "sample") {
             assert_eq!(e["accepted"], e["steps"], "{e}");
@@ -129,13 +126,7 @@ fn the_sweep_experiment_writes_the_run_directory_contract() {
 fn a_dry_run_resolves_every_trial_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &[]);
-    script::run(Session {
-        script: experiments().join("sweep.rhai"),
-        layers,
-        registry: crate::common::registry(),
-        dry_run: true,
-    })
-    .unwrap();
+    script::run(Session { dry_run: true, ..crate::common::session(experiments().join("sweep.rhai"), layers) }).unwrap();
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
 
@@ -148,24 +139,26 @@ fn grid_rows_log_and_properties_work_from_a_script() {
         if g.len() != 4 { throw `grid has ${g.len()} maps`; }
         let t = s.trial(g[3] + #{ "eval.size": 64, "data.target": "moons" });
         if t.config.train.steps != 6 || t.config.seed != 2 { throw "grid order"; }
-        t.train();
-        t.log(#{ event: "note", value: 1.5 });
-        let row = t.evaluate(#{ solver: "ddim", nfe: 4, eta: 0.5 });
+        t.log(#{ value: 1.5 });
+        let handle = t.evaluate(#{ solver: "ddim", nfe: 4, eta: 0.5 });
+        if handle.row() != () || s.rows().len() != 0 { throw "a row before the run"; }
+        let report = s.run();
+        if report.done != 1 || report.failed.len() != 0 { throw `report ${report}`; }
+        let row = handle.row();
         if row.nfe != 4 || row.solver != "ddim-eta0.5" { throw `row ${row}`; }
+        if t.fit().seconds <= 0.0 { throw "fit"; }
         if s.rows().len() != 1 || s.rows()[0].w2 != row.w2 { throw "rows"; }
         if !s.table().contains("moons") { throw "table"; }
         if t.id == "" || t.dir == "" || s.dir == "" { throw "properties"; }
     "#;
-    let session = Session {
-        script: PathBuf::from("small.rhai"),
-        layers: layers(out.path(), &[]),
-        registry: crate::common::registry(),
-        dry_run: false,
-    };
+    let session = crate::common::session(PathBuf::from("small.rhai"), layers(out.path(), &[]));
     script::run_source(session, script).unwrap();
-    let trial_dir =
-        std::fs::read_dir(out.path().join("small")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
-    let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
+    let trial_dir = std::fs::read_dir(out.path().join("small"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("spec.json").is_file())
+        .unwrap();
+    let log = std::fs::read_to_string(trial_dir.join("events.jsonl")).unwrap();
     assert!(log.lines().any(|l| l.contains("\"note\"") && l.contains("1.5")), "{log}");
     assert!(trial_dir.join("samples-ddim-4-eta0.5.npy").is_file());
 }
@@ -174,40 +167,34 @@ fn grid_rows_log_and_properties_work_from_a_script() {
 fn script_errors_name_the_line_column_and_the_config_key() {
     let out = tempfile::tempdir().unwrap();
     let script = "let s = sweep(\"bad\");\n\nlet t = s.trial(#{ \"path.schedule\": \"nope\" });\n";
-    let session = Session {
-        script: PathBuf::from("bad.rhai"),
-        layers: layers(out.path(), &[]),
-        registry: crate::common::registry(),
-        dry_run: false,
-    };
+    let session = crate::common::session(PathBuf::from("bad.rhai"), layers(out.path(), &[]));
     let err = script::run_source(session, script).unwrap_err().to_string();
     assert!(err.starts_with("bad.rhai:3:"), "{err}");
     assert!(err.contains("path.schedule") && err.contains("nope") && err.contains("cond-ot"), "{err}");
     assert!(err.contains("script map at bad.rhai:3"), "{err}");
 
-    let session = Session {
-        script: PathBuf::from("bad.rhai"),
-        layers: layers(out.path(), &[]),
-        registry: crate::common::registry(),
-        dry_run: false,
-    };
-    let err = script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);")
+    let session = crate::common::session(PathBuf::from("bad.rhai"), layers(out.path(), &[]));
+    let err =
+        script::run_source(session, "let s = sweep(\"b\");\nlet t = s.trial();\nt.train();").unwrap_err().to_string();
+    assert!(
+        err.starts_with("bad.rhai:3:") && err.contains("declared, not run") && err.contains("sweep.run()"),
+        "{err}"
+    );
+
+    // An evaluation is checked where it is declared, before anything runs.
+    let session = crate::common::session(PathBuf::from("bad.rhai"), layers(out.path(), &[]));
+    let err = script::run_source(session, "let s = sweep(\"c\");\nlet t = s.trial();\nt.evaluate(\"nope\", 4);")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("bad.rhai:3:") && err.contains("train() before evaluate()"), "{err}");
+    assert!(err.starts_with("bad.rhai:3:") && err.contains("nope"), "{err}");
+    assert!(!out.path().join("c").join("sweep.json").exists());
 }
 
 #[test]
 fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
     let out = tempfile::tempdir().unwrap();
     let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
-    script::run(Session {
-        script: experiments().join("solvers.rhai"),
-        layers,
-        registry: crate::common::registry(),
-        dry_run: false,
-    })
-    .unwrap();
+    script::run(crate::common::session(experiments().join("solvers.rhai"), layers)).unwrap();
 
     let summary = Summary::read(&out.path().join("solvers"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
@@ -244,23 +231,20 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
     let script = r#"
         let s = sweep("adaptive");
         let t = s.trial(#{ "model.kind": "oracle", "data.target": "gmm1d", "eval.size": 500, "eval.metrics": ["w2"] });
-        t.train();
-        let row = t.evaluate("dopri5", 1);
+        let handle = t.evaluate("dopri5", 1);
+        s.run();
+        let row = handle.row();
         if !row.contains("solver_error") || row.solver_error > 0.05 { throw `solver_error ${row}`; }
     "#;
-    let session = Session {
-        script: PathBuf::from("adaptive.rhai"),
-        layers: layers(out.path(), &["eval.reference_nfe=400"]),
-        registry: crate::common::registry(),
-        dry_run: false,
-    };
+    let session =
+        crate::common::session(PathBuf::from("adaptive.rhai"), layers(out.path(), &["eval.reference_nfe=400"]));
     script::run_source(session, script).unwrap();
     let trial_dir = std::fs::read_dir(out.path().join("adaptive"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
+        .find(|p| p.join("spec.json").is_file())
         .unwrap();
-    let log = std::fs::read_to_string(trial_dir.join("metrics.jsonl")).unwrap();
+    let log = std::fs::read_to_string(trial_dir.join("events.jsonl")).unwrap();
     let sample: serde_json::Value = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -280,13 +264,7 @@ fn the_article_experiment_runs_every_family_with_w2_and_nll() {
         out.path(),
         &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""],
     );
-    script::run(Session {
-        script: experiments().join("article_gmm.rhai"),
-        layers,
-        registry: crate::common::registry(),
-        dry_run: false,
-    })
-    .unwrap();
+    script::run(crate::common::session(experiments().join("article_gmm.rhai"), layers)).unwrap();
 
     let summary = Summary::read(&out.path().join("article_gmm"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
@@ -321,13 +299,7 @@ fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
             "eval.reference_points=10",
         ],
     );
-    script::run(Session {
-        script: experiments().join("torchcfm_2d.rhai"),
-        layers,
-        registry: crate::common::registry(),
-        dry_run: false,
-    })
-    .unwrap();
+    script::run(crate::common::session(experiments().join("torchcfm_2d.rhai"), layers)).unwrap();
 
     let summary = Summary::read(&out.path().join("torchcfm_2d"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));

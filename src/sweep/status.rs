@@ -1,0 +1,88 @@
+//! Where each trial of a sweep stands, read from its directory alone (no process to ask): its
+//! lock, `run.json`, its evaluation records and the last training progress in its event log.
+
+use std::fmt;
+use std::path::Path;
+
+use super::events::{read_events, Event, EVENTS};
+use super::{is_locked, read_record, Manifest, TrialError, TrialSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialStatus {
+    /// Nothing ran yet.
+    Pending,
+    /// A live process holds the trial's lock.
+    Running,
+    /// Some work ran and stopped (killed, or failed evaluations): a rerun continues it.
+    Unfinished,
+    /// It failed before its evaluations.
+    Failed,
+    /// Every evaluation has its row.
+    Done,
+}
+
+impl fmt::Display for TrialStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrialStatus::Pending => "pending",
+            TrialStatus::Running => "running",
+            TrialStatus::Unfinished => "unfinished",
+            TrialStatus::Failed => "failed",
+            TrialStatus::Done => "done",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialState {
+    pub id: String,
+    pub status: TrialStatus,
+    pub evaluated: usize,
+    pub evaluations: usize,
+    /// The last logged training step and the steps of its round, while training is not done.
+    pub training: Option<(usize, usize)>,
+    pub error: Option<String>,
+}
+
+/// The state of every trial of the sweep in `sweep_dir`, in declaration order.
+pub fn trial_states(sweep_dir: &Path) -> Result<Vec<TrialState>, TrialError> {
+    let manifest = Manifest::read(sweep_dir)?;
+    manifest.trials.iter().map(|id| trial_state(&sweep_dir.join(id))).collect()
+}
+
+pub fn trial_state(dir: &Path) -> Result<TrialState, TrialError> {
+    let spec = TrialSpec::read(dir)?;
+    let records: Vec<_> = spec.evaluations.iter().filter_map(|e| read_record(dir, &e.id())).collect();
+    let evaluated = records.iter().filter(|r| r.row.is_some()).count();
+    let run: Option<serde_json::Value> =
+        std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let recorded = run.as_ref().and_then(|r| r["status"].as_str().map(str::to_string));
+    let mut error = run.as_ref().and_then(|r| r["error"].as_str().map(str::to_string));
+    let trained = dir.join("fit.json").is_file();
+    let status = if is_locked(dir) {
+        TrialStatus::Running
+    } else if trained && evaluated == spec.evaluations.len() {
+        TrialStatus::Done
+    } else if recorded.as_deref() == Some("failed") && !trained {
+        TrialStatus::Failed
+    } else if recorded.is_some() || dir.join(EVENTS).is_file() {
+        TrialStatus::Unfinished
+    } else {
+        TrialStatus::Pending
+    };
+    if status == TrialStatus::Done {
+        error = None;
+    } else if error.is_none() {
+        error = records.iter().find_map(|r| r.error.clone());
+    }
+    let training = match trained {
+        true => None,
+        false => read_events(&dir.join(EVENTS)).iter().rev().find_map(|e| match e {
+            Event::Train { step, .. } | Event::Checkpoint { step, .. } | Event::Resumed { step, .. } => {
+                Some((*step, spec.config.train.steps))
+            }
+            _ => None,
+        }),
+    };
+    Ok(TrialState { id: spec.id, status, evaluated, evaluations: spec.evaluations.len(), training, error })
+}
