@@ -253,7 +253,7 @@ pub struct EvalConfig {
     pub nll_points: usize,
     /// The ODE solver and NFE of the likelihood where a row's own solver cannot integrate it
     /// (diffusion and stochastic samplers): a velocity-form ODE method. Rows of an ODE solver
-    /// use that solver at their own NFE; `metrics.jsonl` says which solver computed `nll`.
+    /// use that solver at their own NFE; the row's `sample` event says which solver computed `nll`.
     pub nll_solver: String,
     pub nll_nfe: usize,
     /// The divergence in the likelihood: `auto` (exact up to 8 dimensions, Hutchinson's

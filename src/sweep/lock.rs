@@ -96,11 +96,16 @@ pub fn is_locked(dir: &Path) -> bool {
     read_holder(dir).is_some_and(|h| h.is_alive())
 }
 
+/// The start time of a live process; none for one that does not exist, or that has exited and
+/// waits to be reaped (a zombie: a killed worker whose parent died too lingers as one).
 fn start_time(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 2..].split(' ');
+    if matches!(fields.next(), Some("Z" | "X")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 fn slurm_task() -> Option<String> {

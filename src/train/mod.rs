@@ -71,11 +71,12 @@ pub struct Trained {
 /// overlap.
 const PREFETCH: usize = 2;
 
-/// One batch-building thread per core, at most four: with an exact assignment of 512 rows
-/// (about 12 ms) against a training step of 1–2 ms at width 64, two builders on two cores double the
-/// steps per second.
+/// One batch-building thread per compute thread of this process (its pool, which a local
+/// worker sizes to its share of the cores), at most four: with an exact assignment of 512 rows
+/// (about 12 ms) against a training step of 1–2 ms at width 64, two builders on two cores double
+/// the steps per second.
 fn batch_builders() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+    rayon::current_num_threads().clamp(1, 4)
 }
 
 /// What a training reports while it runs.

@@ -19,8 +19,10 @@ mod reflow;
 mod sampling;
 mod schedules;
 mod script;
+mod slurm;
 mod solvers;
 mod sources;
+mod sweeps;
 mod targets;
 mod training;
 

@@ -295,17 +295,28 @@ fn the_plugin_demo_runs_the_example_plugins_beside_the_built_ins() {
     use runner::config::Layers;
     use runner::script;
     let out = tempfile::tempdir().unwrap();
-    let mut layers = Layers::new();
-    let sets = [
-        format!("out={:?}", out.path().display().to_string()),
-        "train.steps=30".into(),
-        "eval.size=128".into(),
-        "eval.metrics=[\"w2\"]".into(),
-    ];
-    layers.set_args(&sets).unwrap();
-    let session = crate::common::session(root().join("experiments/plugin_demo.rhai"), layers);
-    script::run(session).unwrap();
-    let summary = std::fs::read_to_string(out.path().join("plugin_demo/summary.csv")).unwrap();
+    // On local workers (which load the plugins from each trial's config) and inline: the same
+    // numbers.
+    let run = |dir: &str, launcher: &str| {
+        let mut layers = Layers::new();
+        let sets = [
+            format!("out={:?}", out.path().join(dir).display().to_string()),
+            "train.steps=30".into(),
+            "eval.size=128".into(),
+            "eval.metrics=[\"w2\"]".into(),
+            format!("launcher.kind={launcher:?}"),
+        ];
+        layers.set_args(&sets).unwrap();
+        script::run(crate::common::session(root().join("experiments/plugin_demo.rhai"), layers)).unwrap();
+        let summary = std::fs::read_to_string(out.path().join(dir).join("plugin_demo/summary.csv")).unwrap();
+        // Without the two timing columns.
+        let numbers: Vec<String> =
+            summary.lines().map(|l| l.rsplitn(3, ',').nth(2).unwrap_or_default().to_string()).collect();
+        (summary, numbers)
+    };
+    let (summary, local) = run("local", "local");
+    let (_, inline) = run("inline", "inline");
+    assert_eq!(local, inline, "local workers and inline differ");
     for schedule in ["cond-ot", "sigmoid", "smoothstep", "polynomial-c"] {
         for solver in ["rk4", "ssp-rk3"] {
             let rows = summary

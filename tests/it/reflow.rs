@@ -87,12 +87,15 @@ fn a_reflow_round_validates_on_held_out_pairs_of_its_own_flow() {
         let sets = [&format!("train.reflow={reflow}") as &str, "train.val_size=500", "train.val_every=100"];
         let mut t = trial(&dir.path().join(reflow), &sets).unwrap();
         t.train().unwrap();
-        let validation = events(&t, "validation");
-        assert_eq!(
-            validation.iter().map(|v| v.0).collect::<Vec<_>>(),
-            [100, 200, 300],
-            "the last round's checkpoints only"
-        );
+        // Every round logs its validation; the last round's are those of the sampled weights.
+        let log = std::fs::read_to_string(t.dir.join("events.jsonl")).unwrap();
+        let validation: Vec<(u64, f64)> = log
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["event"] == "validation" && e["round"].to_string() == reflow)
+            .map(|e| (e["step"].as_u64().unwrap(), e["loss"].as_f64().unwrap()))
+            .collect();
+        assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), [100, 200, 300], "the last round's checkpoints");
         validation.into_iter().map(|v| v.1).fold(f64::INFINITY, f64::min)
     };
     let (first, reflowed) = (lowest("0"), lowest("1"));

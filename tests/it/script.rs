@@ -39,15 +39,34 @@ impl Summary {
     }
 }
 
+/// The summary's cells without the timing columns: what must not depend on how a sweep ran.
+fn numbers(summary: &Summary) -> Vec<Vec<String>> {
+    let keep: Vec<usize> = (0..summary.header.len()).filter(|&i| !summary.header[i].ends_with("_seconds")).collect();
+    summary.rows.iter().map(|r| keep.iter().map(|&i| r[i].clone()).collect()).collect()
+}
+
+/// Run an experiment unchanged (tiny settings from the top layer) on local workers, the
+/// default, and inline; both must give the same numbers. Returns the output directory of the
+/// local run and its summary.
+fn run_both(experiment: &str, sweep: &str, sets: &[&str]) -> (tempfile::TempDir, Summary) {
+    let out = tempfile::tempdir().unwrap();
+    let local = out.path().join("local");
+    script::run(crate::common::session(experiments().join(experiment), layers(&local, sets))).unwrap();
+    let inline = out.path().join("inline");
+    let mut inline_sets = sets.to_vec();
+    inline_sets.push("launcher.kind=\"inline\"");
+    script::run(crate::common::session(experiments().join(experiment), layers(&inline, &inline_sets))).unwrap();
+    let (a, b) = (Summary::read(&local.join(sweep)), Summary::read(&inline.join(sweep)));
+    assert_eq!(a.header, b.header);
+    assert_eq!(numbers(&a), numbers(&b), "{experiment}: local workers and inline differ");
+    (out, a)
+}
+
 #[test]
 fn the_sweep_experiment_writes_the_run_directory_contract() {
-    let out = tempfile::tempdir().unwrap();
     // Tiny settings from the top layer: the script itself runs unchanged.
-    let layers = layers(out.path(), &["train.steps=30", "train.log_every=10", "eval.size=300"]);
-    script::run(crate::common::session(experiments().join("sweep.rhai"), layers)).unwrap();
-
-    let sweep = out.path().join("sweep");
-    let summary = Summary::read(&sweep);
+    let (out, summary) = run_both("sweep.rhai", "sweep", &["train.steps=30", "train.log_every=10", "eval.size=300"]);
+    let sweep = out.path().join("local/sweep");
     for col in [
         "dataset",
         "method",
@@ -192,11 +211,7 @@ fn script_errors_name_the_line_column_and_the_config_key() {
 
 #[test]
 fn the_solvers_experiment_covers_every_solver_and_grid_on_the_oracle() {
-    let out = tempfile::tempdir().unwrap();
-    let layers = layers(out.path(), &["eval.size=200", "eval.reference_nfe=400"]);
-    script::run(crate::common::session(experiments().join("solvers.rhai"), layers)).unwrap();
-
-    let summary = Summary::read(&out.path().join("solvers"));
+    let (_out, summary) = run_both("solvers.rhai", "solvers", &["eval.size=200", "eval.reference_nfe=400"]);
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     for entry in crate::common::entries::<dyn runner::sdk::Solver>() {
         let name = entry.info.name.as_ref();
@@ -259,14 +274,9 @@ fn adaptive_solvers_report_their_accepted_and_rejected_steps() {
 
 #[test]
 fn the_article_experiment_runs_every_family_with_w2_and_nll() {
-    let out = tempfile::tempdir().unwrap();
-    let layers = layers(
-        out.path(),
-        &["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""],
-    );
-    script::run(crate::common::session(experiments().join("article_gmm.rhai"), layers)).unwrap();
-
-    let summary = Summary::read(&out.path().join("article_gmm"));
+    let sets =
+        ["train.steps=200", "eval.size=300", "eval.nll_points=100", "eval.nll_nfe=20", "eval.nll_solver=\"rk4\""];
+    let (_out, summary) = run_both("article_gmm.rhai", "article_gmm", &sets);
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     // Three seeds of: the article's 10-step diffusion (ddpm, ddim), DDPM (1 + 4 samplers) and
     // flow matching (7 + 6 + 5 solver/NFE pairs), plus one reference row per seed.
@@ -283,9 +293,9 @@ fn the_article_experiment_runs_every_family_with_w2_and_nll() {
 
 #[test]
 fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
-    let out = tempfile::tempdir().unwrap();
-    let layers = layers(
-        out.path(),
+    let (_out, summary) = run_both(
+        "torchcfm_2d.rhai",
+        "torchcfm_2d",
         &[
             "train.steps=20",
             "train.batch_size=64",
@@ -299,9 +309,6 @@ fn the_torchcfm_table_runs_every_method_on_every_dataset_with_w2_and_npe() {
             "eval.reference_points=10",
         ],
     );
-    script::run(crate::common::session(experiments().join("torchcfm_2d.rhai"), layers)).unwrap();
-
-    let summary = Summary::read(&out.path().join("torchcfm_2d"));
     let (rows, col) = (&summary.rows, |name: &str| summary.col(name));
     // Five seeds of: six methods on the three Gaussian-source datasets, OT-CFM, I-CFM and
     // rectified flow on 8gaussians→moons, and a floor row per dataset.

@@ -70,7 +70,7 @@ fn evaluating_before_training_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = trial(dir.path(), &[]);
     let err = t.evaluate(&Evaluation { solver: "euler".into(), params: Default::default(), nfe: 4 }).unwrap_err();
-    assert!(err.to_string().contains("train() before evaluate()"), "{err}");
+    assert!(err.to_string().contains("not trained yet"), "{err}");
 }
 
 #[test]
