@@ -33,6 +33,13 @@ pub enum Event {
         round: usize,
         step: usize,
     },
+    /// Training has done `step` of `steps` steps of round `round` (every few seconds, for the
+    /// progress displays of other processes).
+    Progress {
+        round: usize,
+        step: usize,
+        steps: usize,
+    },
     /// A point of the loss curve: the mean loss of the steps since the previous one.
     Train {
         round: usize,
@@ -118,6 +125,30 @@ pub struct Silent;
 
 impl Observer for Silent {
     fn event(&mut self, _trial: &str, _event: &Event) {}
+}
+
+/// An observer that also logs the training's progress every few seconds, so that a process
+/// watching the trial's directory (a launcher's parent, `runner status`) can show it.
+pub struct Logged<'a> {
+    pub inner: &'a mut dyn Observer,
+    pub log: EventLog,
+    pub every: std::time::Duration,
+    pub last: Option<std::time::Instant>,
+}
+
+impl Observer for Logged<'_> {
+    fn event(&mut self, trial: &str, event: &Event) {
+        self.inner.event(trial, event);
+    }
+
+    fn step(&mut self, trial: &str, round: usize, step: usize, steps: usize) {
+        self.inner.step(trial, round, step, steps);
+        if self.last.is_none_or(|t| t.elapsed() >= self.every) {
+            self.last = Some(std::time::Instant::now());
+            // Progress is a courtesy: a failed append must not fail the training.
+            let _ = self.log.append(&Event::Progress { round, step, steps });
+        }
+    }
 }
 
 /// A trial's event log.

@@ -6,8 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::events::{Event, Observer};
+use super::events::{Event, EventLog, Logged, Observer};
 use super::lock::{host_name, TrialLock};
 use super::spec::{EvaluationRecord, TrialSpec};
 use super::{Trial, TrialError};
@@ -123,7 +124,7 @@ pub fn run_trial(
 /// Record a failure before the trial could be built (its plugins, its device).
 fn fail_before(trial_dir: &Path, id: &str, observer: &mut dyn Observer, e: TrialError) -> TrialError {
     let event = Event::Failed { error: e.to_string() };
-    let _ = super::events::EventLog::new(trial_dir).append(&event);
+    let _ = EventLog::new(trial_dir).append(&event);
     observer.event(id, &event);
     let run = serde_json::json!({ "trial": id, "status": "failed", "error": e.to_string() });
     let _ = write_atomic(&trial_dir.join("run.json"), run.to_string().as_bytes());

@@ -78,9 +78,10 @@ pub fn trial_state(dir: &Path) -> Result<TrialState, TrialError> {
     let training = match trained {
         true => None,
         false => read_events(&dir.join(EVENTS)).iter().rev().find_map(|e| match e {
-            Event::Train { step, .. } | Event::Checkpoint { step, .. } | Event::Resumed { step, .. } => {
-                Some((*step, spec.config.train.steps))
-            }
+            Event::Progress { step, .. }
+            | Event::Train { step, .. }
+            | Event::Checkpoint { step, .. }
+            | Event::Resumed { step, .. } => Some((*step, spec.config.train.steps)),
             _ => None,
         }),
     };

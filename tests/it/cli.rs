@@ -76,3 +76,46 @@ fn bad_input_fails_with_a_message_that_names_it() {
         "{err}"
     );
 }
+
+/// A small sweep's run, its stderr captured (not a terminal).
+fn logged_run(format: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("log.rhai");
+    std::fs::write(&script, "let s = sweep(\"log\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);\ns.run();\n")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .arg(&script)
+        .args(format)
+        .args(["--out", &dir.path().display().to_string(), "--set", "train.steps=50", "--set", "eval.size=64"])
+        .env("RUNNER_LOG", "runner=info")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
+#[test]
+fn logs_that_are_not_on_a_terminal_carry_no_colour_codes_and_can_be_json() {
+    let text = logged_run(&[]);
+    assert!(text.contains("progress: 1/1 trials done"), "{text}");
+    assert!(!text.contains('\u{1b}'), "ANSI escape codes in a log that is not a terminal:\n{text}");
+    let json = logged_run(&["--log-format", "json"]);
+    let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"].as_str().is_some_and(|m| m.starts_with("progress:"))),
+        "{json}"
+    );
+    assert!(lines.iter().all(|l| l["level"].is_string()), "{json}");
+}
+
+#[test]
+fn help_documents_the_worker_status_and_launcher_keys() {
+    let (ok, out, err) = runner(&["--help"]);
+    assert!(ok, "{err}");
+    for word in ["worker", "status", "launcher.kind", "launcher.workers", "launcher.slurm", "--force", "--log-format"] {
+        assert!(out.contains(word), "--help lacks {word}:\n{out}");
+    }
+    let (ok, out, _) = runner(&["worker", "--help"]);
+    assert!(ok && out.contains("--trial") && out.contains("--index"), "{out}");
+}
