@@ -55,6 +55,9 @@ pub fn reset(trial_dir: &Path) -> Result<(), TrialError> {
     Ok(())
 }
 
+/// How often a running training logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
 /// Run the trial whose spec is in `trial_dir`: everything it has not finished.
 pub fn run_trial(
     trial_dir: &Path,
@@ -62,6 +65,8 @@ pub fn run_trial(
     observer: &mut dyn Observer,
 ) -> Result<Outcome, TrialError> {
     let _lock = TrialLock::acquire(trial_dir)?;
+    let mut logged = Logged { inner: observer, log: EventLog::new(trial_dir), every: PROGRESS_EVERY, last: None };
+    let observer: &mut dyn Observer = &mut logged;
     remove_temporaries(trial_dir).map_err(|e| TrialError::io(trial_dir, e))?;
     let evals = trial_dir.join(EVALS);
     fs::create_dir_all(&evals).map_err(|e| TrialError::io(&evals, e))?;

@@ -20,7 +20,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::{LossPoint, TrainError};
+use super::{LossPoint, Pairs, TrainError};
 use crate::config::RunnerConfig;
 use crate::files::write_atomic;
 use crate::models::Mlp;
@@ -53,8 +53,8 @@ pub struct Snapshot {
     pub losses: Vec<LossPoint>,
     pub validation: Vec<LossPoint>,
     /// A reflow round's training and validation pairs (x0, x1).
-    pub pairs: Option<(Vec<f32>, Vec<f32>)>,
-    pub val_pairs: Option<(Vec<f32>, Vec<f32>)>,
+    pub pairs: Option<Pairs>,
+    pub val_pairs: Option<Pairs>,
     /// Training seconds before this point, over every process that worked on it.
     pub seconds: f64,
 }
@@ -90,7 +90,7 @@ fn load_module(config: &RunnerConfig, dim: usize, path: &Path, device: &Device) 
     shape.try_load_record(record).map_err(|e| failed(path, format!("{e:?}")))
 }
 
-fn save_pairs(dir: &Path, name: &str, pairs: &Option<(Vec<f32>, Vec<f32>)>, dim: usize) -> Result<bool, TrainError> {
+fn save_pairs(dir: &Path, name: &str, pairs: &Option<Pairs>, dim: usize) -> Result<bool, TrainError> {
     let Some((x0, x1)) = pairs else { return Ok(false) };
     for (side, points) in [("x0", x0), ("x1", x1)] {
         let path = dir.join(format!("{name}-{side}.npy"));
@@ -99,7 +99,7 @@ fn save_pairs(dir: &Path, name: &str, pairs: &Option<(Vec<f32>, Vec<f32>)>, dim:
     Ok(true)
 }
 
-fn load_pairs(dir: &Path, name: &str, present: bool) -> Result<Option<(Vec<f32>, Vec<f32>)>, TrainError> {
+fn load_pairs(dir: &Path, name: &str, present: bool) -> Result<Option<Pairs>, TrainError> {
     if !present {
         return Ok(None);
     }

@@ -42,6 +42,9 @@ pub enum TrainError {
     Checkpoint { path: PathBuf, message: String },
 }
 
+/// Matched source and target points (x0, x1), row i with row i: a reflow's pairs.
+pub type Pairs = (Vec<f32>, Vec<f32>);
+
 /// One logged point of the loss curve: the mean loss over the steps since the last one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossPoint {
@@ -168,8 +171,8 @@ pub fn train_with(
         Some(snapshot) => snapshot.model.clone(),
         None => Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?,
     };
-    let mut pairs: Option<(Vec<f32>, Vec<f32>)> = resumed.as_ref().and_then(|s| s.pairs.clone());
-    let mut val_pairs: Option<(Vec<f32>, Vec<f32>)> = resumed.as_ref().and_then(|s| s.val_pairs.clone());
+    let mut pairs: Option<Pairs> = resumed.as_ref().and_then(|s| s.pairs.clone());
+    let mut val_pairs: Option<Pairs> = resumed.as_ref().and_then(|s| s.val_pairs.clone());
     let mut round = resumed.as_ref().map_or(0, |s| s.round);
     let before = resumed.as_ref().map_or(0.0, |s| s.seconds);
     if let Some(s) = &resumed {
@@ -204,7 +207,7 @@ pub fn train_with(
 
 /// The data a round draws from: a reflow's pairs once there are any, else the fixed set, if
 /// any.
-fn held<'a>(pairs: &'a Option<(Vec<f32>, Vec<f32>)>, set: &'a Option<Vec<f32>>) -> Option<DataSource<'a>> {
+fn held<'a>(pairs: &'a Option<Pairs>, set: &'a Option<Vec<f32>>) -> Option<DataSource<'a>> {
     match (pairs, set) {
         (Some((x0, x1)), _) => Some(DataSource::Pairs { source: x0, target: x1 }),
         (None, Some(points)) => Some(DataSource::Fixed(points)),
@@ -241,8 +244,8 @@ impl Elapsed {
 struct RoundData<'a> {
     source: &'a DataSource<'a>,
     validation: Option<&'a DataSource<'a>>,
-    pairs: &'a Option<(Vec<f32>, Vec<f32>)>,
-    val_pairs: &'a Option<(Vec<f32>, Vec<f32>)>,
+    pairs: &'a Option<Pairs>,
+    val_pairs: &'a Option<Pairs>,
 }
 
 /// `train.steps` steps of the conditional matching loss from `model` (on the autodiff device)

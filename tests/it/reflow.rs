@@ -92,7 +92,7 @@ fn a_reflow_round_validates_on_held_out_pairs_of_its_own_flow() {
         let validation: Vec<(u64, f64)> = log
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .filter(|e| e["event"] == "validation" && e["round"].to_string() == reflow)
+            .filter(|e| e["event"] == "validation" && e["round"].as_u64() == reflow.parse().ok())
             .map(|e| (e["step"].as_u64().unwrap(), e["loss"].as_f64().unwrap()))
             .collect();
         assert_eq!(validation.iter().map(|v| v.0).collect::<Vec<_>>(), [100, 200, 300], "the last round's checkpoints");

@@ -24,7 +24,7 @@ fn weights(model: &runner::models::Mlp) -> Vec<Vec<f32>> {
     struct Values(Vec<Vec<f32>>);
     impl burn::module::ModuleVisitor for Values {
         fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::tensor::Tensor<D>>) {
-            self.0.push(param.val().into_data().to_vec().unwrap());
+            self.0.push(param.val().into_data().try_to_vec::<f32>().unwrap());
         }
     }
     let mut values = Values(Vec::new());
