@@ -91,3 +91,69 @@ fn a_sweep_on_slurm_job_arrays_matches_the_inline_run_bit_for_bit() {
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains("3 trials: 3 done"), "{status}");
 }
+
+/// `squeue`'s lines for a job (all its tasks still in the queue).
+fn queued(job: &str) -> String {
+    let out = Command::new("squeue").args(["-h", "-o", "%i %T", "-j", job]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn scontrol(args: &[&str]) {
+    let out = Command::new("scontrol").args(args).output().unwrap();
+    assert!(out.status.success(), "scontrol {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+#[ignore = "needs a running Slurm: scripts/setup-slurm.sh, then cargo test --test it slurm -- --ignored"]
+fn a_requeued_task_resumes_from_its_checkpoint_and_a_sweep_can_be_left_to_slurm() {
+    let work = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
+    let script = work.path().join("requeue.rhai");
+    let text = "let s = sweep(\"requeue\");\nlet t = s.trial(#{ \"data.target\": \"moons\" });\nt.evaluate(\"heun\", 8);\nlet r = s.run();\nprint(`submitted ${r.submitted}`);\n";
+    std::fs::write(&script, text).unwrap();
+    let long = ["train.steps=8000", "train.checkpoint_every=500"];
+    // `launcher.wait = false`: the script returns once the array is submitted.
+    let submitted = run(
+        &script,
+        &work.path().join("slurm"),
+        &[&long[..], &["launcher.kind=\"slurm\"", "launcher.wait=false"]].concat(),
+    );
+    assert!(submitted.contains("submitted [\""), "{submitted}");
+    let sweep = work.path().join("slurm/requeue");
+    let jobs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sweep.join("slurm/jobs.json")).unwrap()).unwrap();
+    let job = jobs["jobs"][0]["job"].as_str().unwrap().to_string();
+    let trial = sweep.join(jobs["jobs"][0]["trials"][0].as_str().unwrap());
+
+    // Pre-empted once its training has saved a checkpoint: requeued, and started again at once
+    // (a requeued job waits for its begin time otherwise).
+    let start = std::time::Instant::now();
+    let checkpointed =
+        || std::fs::read_to_string(trial.join("events.jsonl")).unwrap_or_default().contains("\"checkpoint\"");
+    while !checkpointed() {
+        assert!(start.elapsed().as_secs() < 300, "no checkpoint: {}", queued(&job));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let task = format!("{job}_0");
+    scontrol(&["requeue", &task]);
+    let status = Command::new(env!("CARGO_BIN_EXE_runner")).arg("status").arg(&sweep).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("slurm:"), "{}", String::from_utf8_lossy(&status.stdout));
+    loop {
+        let queue = queued(&job);
+        if queue.is_empty() {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 600, "the requeued task did not finish: {queue}");
+        if queue.contains("PENDING") {
+            let _ = Command::new("scontrol").args(["update", &format!("jobid={task}"), "starttime=now"]).output();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let log = std::fs::read_to_string(trial.join("events.jsonl")).unwrap();
+    assert!(log.contains("\"resumed\""), "the requeued task trained from scratch:\n{log}");
+    assert_eq!(log.matches("\"trained\"").count(), 1, "{log}");
+
+    // The same numbers as a run that was never stopped.
+    run(&script, &work.path().join("inline"), &[&long[..], &["launcher.kind=\"inline\""]].concat());
+    run(&script, &work.path().join("slurm"), &[&long[..], &["launcher.kind=\"inline\""]].concat());
+    assert_eq!(metrics(&sweep), metrics(&work.path().join("inline/requeue")));
+}

@@ -99,6 +99,21 @@ fn runner() -> Command {
     command
 }
 
+/// Write `text` as `name` in `dir` and run it with its sweeps under `dir` and a short training;
+/// panics with the run's errors if it fails.
+fn run_script(dir: &Path, name: &str, text: &str, steps: usize) {
+    let script = dir.join(name);
+    std::fs::write(&script, text).unwrap();
+    let out = runner()
+        .arg(&script)
+        .arg("--out")
+        .arg(dir)
+        .args(["--set", &format!("train.steps={steps}"), "--set", "eval.size=200"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// The run's summary without its timing columns (the only cells that differ between runs).
 fn summary(sweep_dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(sweep_dir.join("summary.csv")).unwrap();
@@ -259,18 +274,7 @@ fn a_new_solver_on_a_trained_trial_loads_its_network_and_trains_nothing() {
             "let s = sweep(\"again\");\nlet t = s.trial(#{{ \"data.target\": \"moons\" }});\n{evaluations}\ns.run();\nprint(`dir ${{t.dir}}`);\n"
         )
     };
-    let run = |name: &str, text: String| {
-        let script = work.path().join(name);
-        std::fs::write(&script, text).unwrap();
-        let out = runner()
-            .arg(&script)
-            .arg("--out")
-            .arg(work.path())
-            .args(["--set", "train.steps=200", "--set", "eval.size=200"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
+    let run = |name: &str, text: String| run_script(work.path(), name, &text, 200);
     run("first.rhai", declare("t.evaluate(\"euler\", 8);"));
     let dir = trial_dirs(&work.path().join("again")).pop().unwrap();
     let before = events(&dir).len();
@@ -316,17 +320,8 @@ fn a_trial_directory_has_one_writer_and_a_dead_writers_lock_is_taken_over() {
 #[test]
 fn runner_status_reports_every_trial_from_its_directory() {
     let work = tempfile::tempdir().unwrap();
-    let script = work.path().join("status.rhai");
     let text = "let s = sweep(\"st\");\nfor seed in [0, 1] {\n  let t = s.trial(#{ seed: seed });\n  t.evaluate(\"euler\", 4);\n}\ns.run();\n";
-    std::fs::write(&script, text).unwrap();
-    let ok = runner()
-        .arg(&script)
-        .arg("--out")
-        .arg(work.path())
-        .args(["--set", "train.steps=50", "--set", "eval.size=100"])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    run_script(work.path(), "status.rhai", text, 50);
     let out = runner().arg("status").arg(work.path().join("st")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
