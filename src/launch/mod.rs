@@ -24,6 +24,8 @@ use crate::sweep::TrialError;
 pub enum LaunchError {
     #[error("unknown launcher.kind `{0}`; known: {known}", known = KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "))]
     Kind(String),
+    #[error("launcher.program: the worker executable `{}` is not a file", .0.display())]
+    Program(PathBuf),
     #[error("starting the worker `{}`: {source}", program.display())]
     Spawn { program: PathBuf, source: std::io::Error },
     #[error("slurm: {0}")]
@@ -70,6 +72,25 @@ const KINDS: [(&str, Make); 3] = [
 
 pub fn build(kind: &str) -> Result<Box<dyn Launcher>, LaunchError> {
     KINDS.iter().find(|(k, _)| *k == kind).map(|(_, make)| make()).ok_or_else(|| LaunchError::Kind(kind.to_string()))
+}
+
+/// The executable workers run: `launcher.program`, else `default`; refused unless it is a
+/// file (for the launchers that start workers), so that a typo fails before any work.
+pub fn worker_program(config: &LauncherConfig, default: &Path) -> Result<PathBuf, LaunchError> {
+    let program = match config.program.is_empty() {
+        true => default.to_path_buf(),
+        false => PathBuf::from(&config.program),
+    };
+    match config.kind == "inline" || program.is_file() {
+        true => Ok(program),
+        false => Err(LaunchError::Program(program)),
+    }
+}
+
+/// Check the launcher keys before a sweep declares anything.
+pub fn check(config: &LauncherConfig, default_program: &Path) -> Result<(), LaunchError> {
+    build(&config.kind)?;
+    worker_program(config, default_program).map(|_| ())
 }
 
 /// The cores of this machine (what `workers = 0` and `threads = 0` share out).

@@ -108,6 +108,7 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
             return Ok(SweepHandle { name: name.to_string(), sweep: None });
         }
         let base = st.layers.resolve(&[]).map_err(|e| fail(&ctx, e))?;
+        crate::launch::check(&base.config.launcher, &st.program).map_err(|e| fail(&ctx, e))?;
         let sweep = Sweep::create(&PathBuf::from(&base.config.out), name).map_err(|e| fail(&ctx, e))?;
         Ok(SweepHandle { name: name.to_string(), sweep: Some(Rc::new(RefCell::new(sweep))) })
     });

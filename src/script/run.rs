@@ -2,8 +2,6 @@
 //! the trials with something left to do to the configured launcher, and collect
 //! `summary.csv` from the trial directories.
 
-use std::path::PathBuf;
-
 use rhai::{Array, Dynamic, Map};
 
 use super::State;
@@ -12,6 +10,9 @@ use crate::sweep::{self, trial_states, Sweep, TrialStatus};
 
 /// Run what is not finished; returns `#{ trials, launched, done, failed, submitted }`.
 pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<Map> {
+    let config = state.layers.resolve(&[])?.config.launcher;
+    let launcher = launch::build(&config.kind)?;
+    let program = launch::worker_program(&config, &state.program)?;
     sweep.write()?;
     if state.force {
         for spec in sweep.trials() {
@@ -20,17 +21,11 @@ pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<Map> {
     }
     sweep.compute_floors(&state.registry, state.force)?;
     let pending = sweep.pending();
-    let config = state.layers.resolve(&[])?.config.launcher;
-    let program = match config.program.is_empty() {
-        true => state.program.clone(),
-        false => PathBuf::from(&config.program),
-    };
     let launched = if pending.is_empty() {
         tracing::info!(sweep = %sweep.name, trials = sweep.trials().len(), "every trial is finished already");
         Launched::Finished
     } else {
         tracing::info!(sweep = %sweep.name, pending = pending.len(), of = sweep.trials().len(), launcher = %config.kind, "running");
-        let launcher = launch::build(&config.kind)?;
         launcher.launch(&Launch {
             sweep_dir: &sweep.dir,
             trials: &pending,

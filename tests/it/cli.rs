@@ -119,3 +119,23 @@ fn help_documents_the_worker_status_and_launcher_keys() {
     let (ok, out, _) = runner(&["worker", "--help"]);
     assert!(ok && out.contains("--trial") && out.contains("--index"), "{out}");
 }
+
+#[test]
+fn a_bad_launcher_is_refused_where_the_sweep_opens_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bad.rhai");
+    std::fs::write(&script, "let s = sweep(\"bad\");\nlet t = s.trial();\nt.evaluate(\"euler\", 4);\ns.run();\n")
+        .unwrap();
+    for (set, words) in [
+        ("launcher.kind=\"nope\"", &["bad.rhai:1:", "launcher.kind", "`nope`", "local, inline, slurm"][..]),
+        ("launcher.program=\"/no/such/runner\"", &["bad.rhai:1:", "launcher.program", "/no/such/runner"][..]),
+    ] {
+        let out = dir.path().join("out");
+        let (ok, _, err) = runner(&[&script.display().to_string(), "--out", &out.display().to_string(), "--set", set]);
+        assert!(!ok);
+        for w in words {
+            assert!(err.contains(w), "{w} not in {err}");
+        }
+        assert!(!out.exists(), "a refused sweep wrote {}", out.display());
+    }
+}
