@@ -12,6 +12,19 @@ pub struct Coefficients {
     pub d_gamma: f64,
 }
 
+impl Coefficients {
+    /// What a failed coefficients call gives: NaN everywhere, which every consumer of a path
+    /// refuses.
+    pub const NAN: Coefficients = Coefficients {
+        alpha: f64::NAN,
+        sigma: f64::NAN,
+        gamma: f64::NAN,
+        d_alpha: f64::NAN,
+        d_sigma: f64::NAN,
+        d_gamma: f64::NAN,
+    };
+}
+
 /// A schedule maps t ∈ [0, 1] (0 = noise, 1 = data) to path coefficients. Schedules from the
 /// diffusion literature convert their own time (τ = 1 − t) inside `coefficients`, nowhere else.
 pub trait Schedule: Send + Sync {

@@ -206,14 +206,7 @@ impl Dynamics for VectorDynamics {
     fn coefficients(&self, t: f64) -> Coefficients {
         match &self.schedule {
             Some(s) => s.coefficients(t),
-            None => Coefficients {
-                alpha: f64::NAN,
-                sigma: f64::NAN,
-                gamma: f64::NAN,
-                d_alpha: f64::NAN,
-                d_sigma: f64::NAN,
-                d_gamma: f64::NAN,
-            },
+            None => Coefficients::NAN,
         }
     }
 

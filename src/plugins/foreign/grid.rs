@@ -1,11 +1,11 @@
 use std::ffi::c_void;
 
 use runner_abi as abi;
-use runner_sdk::{PluginError, Schedule, TimeGrid};
+use runner_sdk::{Coefficients, PluginError, Schedule, TimeGrid};
 
 use runner_sdk::export::convert;
 
-use super::{call, Instance, NAN_COEFFICIENTS};
+use super::{call, Instance};
 
 type TimesFn = unsafe extern "C" fn(
     *const c_void,
@@ -44,6 +44,6 @@ impl TimeGrid for ForeignGrid {
 unsafe extern "C" fn host_coefficients(host: *const c_void, t: f64, out: *mut abi::Coefficients) {
     let schedule = unsafe { *(host as *const &dyn Schedule) };
     let c = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| schedule.coefficients(t)));
-    let c = c.map(convert::coefficients_to_abi).unwrap_or(NAN_COEFFICIENTS);
+    let c = convert::coefficients_to_abi(c.unwrap_or(Coefficients::NAN));
     unsafe { out.write(c) };
 }

@@ -25,16 +25,6 @@ pub use metric::ForeignMetric;
 pub use schedule::ForeignSchedule;
 pub use solver::ForeignSolver;
 
-/// What a failed coefficients call gives: NaN everywhere, which every consumer of a path refuses.
-const NAN_COEFFICIENTS: abi::Coefficients = abi::Coefficients {
-    alpha: f64::NAN,
-    sigma: f64::NAN,
-    gamma: f64::NAN,
-    d_alpha: f64::NAN,
-    d_sigma: f64::NAN,
-    d_gamma: f64::NAN,
-};
-
 /// Room for a plugin's error message; longer ones are cut by the plugin.
 const ERROR_CAPACITY: usize = 4096;
 

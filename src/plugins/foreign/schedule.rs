@@ -2,7 +2,7 @@ use runner_abi as abi;
 use runner_sdk::export::convert;
 use runner_sdk::{Coefficients, Schedule};
 
-use super::{call, Instance, NAN_COEFFICIENTS};
+use super::{call, Instance};
 
 type CoefficientsFn = unsafe extern "C" fn(
     *const std::ffi::c_void,
@@ -38,7 +38,7 @@ impl Schedule for ForeignSchedule {
             Err(e) => {
                 let from = t.first().copied().unwrap_or(f64::NAN);
                 tracing::error!("schedule at {n} time(s) from t = {from}: {e}");
-                out.fill(convert::coefficients_from_abi(NAN_COEFFICIENTS));
+                out.fill(Coefficients::NAN);
             }
         }
     }

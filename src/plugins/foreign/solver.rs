@@ -8,11 +8,11 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use runner_abi as abi;
-use runner_sdk::{Dynamics, Handle, PluginError, Solver, SolverKind, StepContext};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Solver, SolverKind, StepContext};
 
 use runner_sdk::export::convert;
 
-use super::{call, Instance, NAN_COEFFICIENTS};
+use super::{call, Instance};
 
 type StepFn = unsafe extern "C" fn(
     *const c_void,
@@ -224,7 +224,7 @@ unsafe extern "C" fn host_coefficients(host: *mut c_void, t: f64, out: *mut abi:
         abi::STATUS_OK
     });
     if c != abi::STATUS_OK {
-        unsafe { out.write(NAN_COEFFICIENTS) };
+        unsafe { out.write(convert::coefficients_to_abi(Coefficients::NAN)) };
     }
 }
 
