@@ -52,6 +52,16 @@ pub fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Replace `path` with `value` as pretty JSON, atomically.
+pub fn write_json<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -> io::Result<()> {
+    write_atomic(path, &serde_json::to_vec_pretty(value).expect("the value serializes"))
+}
+
+/// Read a JSON file; a file that does not parse is an `InvalidData` error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> io::Result<T> {
+    serde_json::from_str(&fs::read_to_string(path)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// Append `line` and a newline to `path` in a single write.
 pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
     let mut bytes = Vec::with_capacity(line.len() + 1);

@@ -212,12 +212,7 @@ fn worker(
     };
     let dir = sweep_dir.join(&id);
     let spec = TrialSpec::read(&dir)?;
-    let mut files = cli_plugins.to_vec();
-    if let Ok(dirs) = std::env::var(PLUGIN_PATH_VAR) {
-        files.extend(plugins::files_in_plugin_path(&dirs).with_context(|| format!("in {PLUGIN_PATH_VAR}={dirs}"))?);
-    }
-    files.extend(spec.config.plugins.load.iter().map(PathBuf::from));
-    let registry = Arc::new(Registry::with_plugins(&files)?);
+    let registry = plugin_registry(cli_plugins, &spec.config.plugins.load)?;
     let mut progress = TrialProgress::new(terminal, 1);
     let outcome = sweep::run_trial(&dir, registry, &mut progress)?;
     progress.trial_done();
@@ -268,11 +263,16 @@ fn toml_string(s: &str) -> String {
 /// The built-ins and every plugin named by `--plugin`, RUNNER_PLUGIN_PATH and `plugins.load`
 /// (in the config layers known before a script runs), loaded before any work.
 fn registry(cli_plugins: &[PathBuf], layers: &Layers) -> anyhow::Result<Arc<Registry>> {
+    plugin_registry(cli_plugins, &layers.resolve(&[])?.config.plugins.load)
+}
+
+/// The built-ins and the plugins of `--plugin`, RUNNER_PLUGIN_PATH and a config's `plugins.load`.
+fn plugin_registry(cli_plugins: &[PathBuf], config_files: &[String]) -> anyhow::Result<Arc<Registry>> {
     let mut files = cli_plugins.to_vec();
     if let Ok(dirs) = std::env::var(PLUGIN_PATH_VAR) {
         files.extend(plugins::files_in_plugin_path(&dirs).with_context(|| format!("in {PLUGIN_PATH_VAR}={dirs}"))?);
     }
-    files.extend(layers.resolve(&[])?.config.plugins.load.iter().map(PathBuf::from));
+    files.extend(config_files.iter().map(PathBuf::from));
     Ok(Arc::new(Registry::with_plugins(&files)?))
 }
 

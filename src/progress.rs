@@ -307,7 +307,7 @@ impl SweepProgress {
             let Ok(state) = trial_state(&self.sweep_dir.join(id)) else { continue };
             let phase = match state.training {
                 Some((step, steps)) => Phase::Training { step, steps },
-                None if state.evaluated > 0 || self.sweep_dir.join(id).join("fit.json").is_file() => {
+                None if state.trained || state.evaluated > 0 => {
                     Phase::Evaluating { done: state.evaluated, total: state.evaluations }
                 }
                 None => Phase::Starting,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Launch, LaunchError, Launched, Launcher};
 use crate::config::SlurmConfig;
-use crate::files::write_atomic;
+use crate::files::{read_json, write_atomic, write_json};
 use crate::progress::SweepProgress;
 use crate::sweep::{is_locked, TrialStatus};
 
@@ -37,16 +37,12 @@ pub struct SlurmJobs {
 
 impl SlurmJobs {
     pub fn read(sweep_dir: &Path) -> SlurmJobs {
-        std::fs::read_to_string(sweep_dir.join(SLURM_DIR).join("jobs.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+        read_json(&sweep_dir.join(SLURM_DIR).join("jobs.json")).unwrap_or_default()
     }
 
     fn write(&self, sweep_dir: &Path) -> Result<(), LaunchError> {
         let path = sweep_dir.join(SLURM_DIR).join("jobs.json");
-        write_atomic(&path, &serde_json::to_vec_pretty(self).expect("JSON"))
-            .map_err(|e| LaunchError::Slurm(format!("{}: {e}", path.display())))
+        write_json(&path, self).map_err(|e| LaunchError::Slurm(format!("{}: {e}", path.display())))
     }
 
     /// The Slurm state of each trial that has a task in the queue (pending, running, …), the

@@ -13,10 +13,11 @@ use runner_sdk::{PluginKind, SolverKind};
 
 use super::run::run_sweep;
 use super::State;
+use crate::files::read_json;
 use crate::plugins::Registry;
 use crate::setup::Setup;
 use crate::solvers;
-use crate::sweep::{self, Evaluation, EvaluationRecord, Fit, Row, Sweep, TrialSpec};
+use crate::sweep::{self, Evaluation, EvaluationRecord, Row, Sweep, TrialSpec};
 
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
 
@@ -49,16 +50,18 @@ pub struct RowHandle {
 }
 
 impl RowHandle {
-    fn record(&self) -> Option<EvaluationRecord> {
-        let text = std::fs::read_to_string(self.file.as_ref()?).ok()?;
+    /// An evaluation's file holds its record (row or error), a floor's its row.
+    fn row(&self) -> Option<Row> {
+        let file = self.file.as_ref()?;
         match self.evaluation {
-            true => serde_json::from_str(&text).ok(),
-            false => serde_json::from_str::<Row>(&text).ok().map(|row| EvaluationRecord {
-                evaluation: Evaluation::new("none", 1),
-                row: Some(row),
-                error: None,
-            }),
+            true => read_json::<EvaluationRecord>(file).ok()?.row,
+            false => read_json(file).ok(),
         }
+    }
+
+    fn error(&self) -> Option<String> {
+        let file = self.file.as_ref().filter(|_| self.evaluation)?;
+        read_json::<EvaluationRecord>(file).ok()?.error
     }
 }
 
@@ -134,7 +137,7 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
             let Some(sweep) = &sw.sweep else { return Ok(RowHandle { file: None, evaluation: false }) };
             let mut sweep = sweep.borrow_mut();
             let id = sweep.add_floor(resolved);
-            Ok(RowHandle { file: Some(sweep.dir.join("references").join(format!("{id}.json"))), evaluation: false })
+            Ok(RowHandle { file: Some(sweep::floor_path(&sweep.dir, &id)), evaluation: false })
         },
     );
 
@@ -169,10 +172,8 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         // Before the run (or in a dry run): zero seconds and no loss, so scripts that print them run.
         out.insert("seconds".into(), 0.0_f64.into());
         out.insert("loss".into(), Dynamic::UNIT);
-        let fit = tr.declared.as_ref().and_then(|(sweep, _, _)| {
-            let text = std::fs::read_to_string(sweep.borrow().trial_dir(&tr.id).join("fit.json")).ok()?;
-            serde_json::from_str::<Fit>(&text).ok()
-        });
+        let fit =
+            tr.declared.as_ref().and_then(|(sweep, _, _)| sweep::read_fit(&sweep.borrow().trial_dir(&tr.id)).ok());
         if let Some(fit) = fit {
             out.insert("seconds".into(), fit.seconds.into());
             if let Some(loss) = fit.final_loss {
@@ -220,11 +221,9 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
 
     // A row handle: the row once the sweep ran (`()` before, or where it failed), its error.
     engine.register_fn("row", |h: &mut RowHandle| -> Dynamic {
-        h.record().and_then(|r| r.row).map_or(Dynamic::UNIT, |row| Dynamic::from_map(row_to_map(&row)))
+        h.row().map_or(Dynamic::UNIT, |row| Dynamic::from_map(row_to_map(&row)))
     });
-    engine.register_fn("error", |h: &mut RowHandle| -> Dynamic {
-        h.record().and_then(|r| r.error).map_or(Dynamic::UNIT, Dynamic::from)
-    });
+    engine.register_fn("error", |h: &mut RowHandle| -> Dynamic { h.error().map_or(Dynamic::UNIT, Dynamic::from) });
 }
 
 fn positive(ctx: &NativeCallContext, nfe: i64) -> Result<usize> {

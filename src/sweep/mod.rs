@@ -29,11 +29,11 @@ pub use run::{read_record, record_path, reset, run_trial, Outcome};
 pub use spec::{trial_id, Evaluation, EvaluationRecord, TrialSpec};
 pub use status::{trial_state, trial_states, TrialState, TrialStatus};
 pub use summary::{metric_columns, to_csv, to_table, Row};
-pub use trial::{reference, Fit, Trial, SOLVER_ERROR};
+pub use trial::{read_fit, reference, Fit, Trial, FIT, SOLVER_ERROR};
 
 use crate::config::{ConfigError, Resolved};
 use crate::evaluate::EvaluateError;
-use crate::files::write_atomic;
+use crate::files::{read_json, write_atomic, write_json};
 use crate::metrics::flow::FlowError;
 use crate::plugins::Registry;
 use crate::sampling::SampleError;
@@ -82,9 +82,10 @@ pub struct Manifest {
 impl Manifest {
     pub fn read(sweep_dir: &Path) -> Result<Manifest, TrialError> {
         let path = sweep_dir.join(MANIFEST);
-        let text =
-            fs::read_to_string(&path).map_err(|e| TrialError::NotASweep { dir: sweep_dir.to_path_buf(), source: e })?;
-        serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))
+        read_json(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => TrialError::io(&path, e),
+            _ => TrialError::NotASweep { dir: sweep_dir.to_path_buf(), source: e },
+        })
     }
 }
 
@@ -153,7 +154,7 @@ impl Sweep {
             references: self.floors.iter().map(|f| f.id.clone()).collect(),
         };
         let path = self.dir.join(MANIFEST);
-        write_atomic(&path, &serde_json::to_vec_pretty(&manifest).expect("JSON")).map_err(|e| TrialError::io(&path, e))
+        write_json(&path, &manifest).map_err(|e| TrialError::io(&path, e))
     }
 
     /// Compute the floors that have no row yet (they take a fraction of a trial: the script's
@@ -162,13 +163,12 @@ impl Sweep {
         let dir = self.dir.join(REFERENCES);
         fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
         for floor in &self.floors {
-            let path = dir.join(format!("{}.json", floor.id));
+            let path = floor_path(&self.dir, &floor.id);
             if path.is_file() && !force {
                 continue;
             }
             let row = reference(&floor.resolved, registry.clone())?;
-            write_atomic(&path, &serde_json::to_vec_pretty(&row).expect("JSON"))
-                .map_err(|e| TrialError::io(&path, e))?;
+            write_json(&path, &row).map_err(|e| TrialError::io(&path, e))?;
         }
         Ok(())
     }
@@ -183,9 +183,14 @@ impl Sweep {
 /// Where the floors' rows live in a sweep directory.
 const REFERENCES: &str = "references";
 
+/// The file of floor `id`'s row.
+pub fn floor_path(sweep_dir: &Path, id: &str) -> PathBuf {
+    sweep_dir.join(REFERENCES).join(format!("{id}.json"))
+}
+
 /// Whether every evaluation of `spec` has its row in `trial_dir` (and the network is trained).
 pub fn is_finished(trial_dir: &Path, spec: &TrialSpec) -> bool {
-    trial_dir.join("fit.json").is_file()
+    trial_dir.join(FIT).is_file()
         && spec.evaluations.iter().all(|e| read_record(trial_dir, &e.id()).is_some_and(|r| r.row.is_some()))
 }
 
@@ -195,9 +200,12 @@ pub fn collect(sweep_dir: &Path) -> Result<Vec<Row>, TrialError> {
     let manifest = Manifest::read(sweep_dir)?;
     let mut rows = Vec::new();
     for id in &manifest.references {
-        let path = sweep_dir.join(REFERENCES).join(format!("{id}.json"));
-        if let Ok(text) = fs::read_to_string(&path) {
-            rows.push(serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))?);
+        let path = floor_path(sweep_dir, id);
+        match read_json(&path) {
+            Ok(row) => rows.push(row),
+            // A floor not computed yet has no row; one that does not parse is an error.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(TrialError::io(&path, e)),
+            Err(_) => {}
         }
     }
     for id in &manifest.trials {

@@ -11,8 +11,9 @@ use std::time::Duration;
 use super::events::{Event, EventLog, Logged, Observer};
 use super::lock::{host_name, TrialLock};
 use super::spec::{EvaluationRecord, TrialSpec};
+use super::trial::{CHECKPOINTS, FIT, NETWORK};
 use super::{Trial, TrialError};
-use crate::files::{remove_temporaries, write_atomic};
+use crate::files::{read_json, remove_temporaries, write_atomic, write_json};
 use crate::plugins::Registry;
 
 /// Where evaluation records live in a trial directory.
@@ -29,8 +30,7 @@ pub struct Outcome {
 
 /// The record of evaluation `id` in `trial_dir`, if it ran.
 pub fn read_record(trial_dir: &Path, id: &str) -> Option<EvaluationRecord> {
-    let text = fs::read_to_string(record_path(trial_dir, id)).ok()?;
-    serde_json::from_str(&text).ok()
+    read_json(&record_path(trial_dir, id)).ok()
 }
 
 pub fn record_path(trial_dir: &Path, id: &str) -> PathBuf {
@@ -40,13 +40,13 @@ pub fn record_path(trial_dir: &Path, id: &str) -> PathBuf {
 /// Forget what a trial computed (for `--force`): its network, checkpoints and rows. The spec,
 /// the event log and the samples stay (the samples are rewritten).
 pub fn reset(trial_dir: &Path) -> Result<(), TrialError> {
-    for name in ["model.bpk", "fit.json"] {
+    for name in [NETWORK, FIT] {
         let path = trial_dir.join(name);
         if path.exists() {
             fs::remove_file(&path).map_err(|e| TrialError::io(&path, e))?;
         }
     }
-    for name in [EVALS, "checkpoint"] {
+    for name in [EVALS, CHECKPOINTS] {
         let path = trial_dir.join(name);
         if path.exists() {
             fs::remove_dir_all(&path).map_err(|e| TrialError::io(&path, e))?;
@@ -112,8 +112,7 @@ pub fn run_trial(
         };
         // The row first, then its event: an evaluation the log shows is one a rerun skips.
         let path = record_path(trial_dir, &id);
-        write_atomic(&path, &serde_json::to_vec_pretty(&record).expect("JSON"))
-            .map_err(|e| TrialError::io(&path, e))?;
+        write_json(&path, &record).map_err(|e| TrialError::io(&path, e))?;
         trial.emit(observer, event)?;
     }
     if outcome.failed.is_empty() {

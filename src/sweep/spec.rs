@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Row, TrialError};
 use crate::config::{LauncherConfig, Resolved, RunnerConfig, DEFAULT_CHECKPOINT_EVERY};
-use crate::files::write_atomic;
+use crate::files::{read_json, write_atomic, write_json};
 
 /// The file name of a trial's spec.
 pub const SPEC: &str = "spec.json";
@@ -80,16 +80,14 @@ impl TrialSpec {
 
     pub fn read(trial_dir: &Path) -> Result<TrialSpec, TrialError> {
         let path = trial_dir.join(SPEC);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrialError::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))
+        read_json(&path).map_err(|e| TrialError::io(&path, e))
     }
 
     /// Write `spec.json` and `config.toml` (the resolved config, for people) atomically.
     pub fn write(&self, trial_dir: &Path) -> Result<(), TrialError> {
         std::fs::create_dir_all(trial_dir).map_err(|e| TrialError::io(trial_dir, e))?;
         let path = trial_dir.join(SPEC);
-        let json = serde_json::to_vec_pretty(self).expect("a spec serializes");
-        write_atomic(&path, &json).map_err(|e| TrialError::io(&path, e))?;
+        write_json(&path, self).map_err(|e| TrialError::io(&path, e))?;
         let path = trial_dir.join("config.toml");
         write_atomic(&path, self.resolved().to_toml().as_bytes()).map_err(|e| TrialError::io(&path, e))
     }

@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use super::events::{read_events, Event, EVENTS};
-use super::{is_locked, read_record, Manifest, TrialError, TrialSpec};
+use super::{is_locked, read_record, Manifest, TrialError, TrialSpec, FIT};
+use crate::files::read_json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrialStatus {
@@ -39,6 +40,8 @@ pub struct TrialState {
     pub status: TrialStatus,
     pub evaluated: usize,
     pub evaluations: usize,
+    /// Whether the network is trained (its fit is saved).
+    pub trained: bool,
     /// The last logged training step and the steps of its round, while training is not done.
     pub training: Option<(usize, usize)>,
     pub error: Option<String>,
@@ -54,11 +57,10 @@ pub fn trial_state(dir: &Path) -> Result<TrialState, TrialError> {
     let spec = TrialSpec::read(dir)?;
     let records: Vec<_> = spec.evaluations.iter().filter_map(|e| read_record(dir, &e.id())).collect();
     let evaluated = records.iter().filter(|r| r.row.is_some()).count();
-    let run: Option<serde_json::Value> =
-        std::fs::read_to_string(dir.join("run.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let run: Option<serde_json::Value> = read_json(&dir.join("run.json")).ok();
     let recorded = run.as_ref().and_then(|r| r["status"].as_str().map(str::to_string));
     let mut error = run.as_ref().and_then(|r| r["error"].as_str().map(str::to_string));
-    let trained = dir.join("fit.json").is_file();
+    let trained = dir.join(FIT).is_file();
     let status = if is_locked(dir) {
         TrialStatus::Running
     } else if trained && evaluated == spec.evaluations.len() {
@@ -85,5 +87,5 @@ pub fn trial_state(dir: &Path) -> Result<TrialState, TrialError> {
             _ => None,
         }),
     };
-    Ok(TrialState { id: spec.id, status, evaluated, evaluations: spec.evaluations.len(), training, error })
+    Ok(TrialState { id: spec.id, status, evaluated, evaluations: spec.evaluations.len(), trained, training, error })
 }

@@ -30,7 +30,7 @@ use super::spec::{param_suffix, trial_id, Evaluation};
 use super::{npy, Row, TrialError};
 use crate::config::{Resolved, RunnerConfig};
 use crate::evaluate::{self, Inputs};
-use crate::files::write_atomic;
+use crate::files::{read_json, write_atomic, write_json};
 use crate::metrics::flow::{self, Divergence, LikelihoodSpec, LogDensities};
 use crate::models::Model;
 use crate::plugins::Registry;
@@ -39,11 +39,17 @@ use crate::seed;
 use crate::setup::Setup;
 use crate::train::{self, Checkpoints, Hooks, Progress};
 
-/// The trained network and its fit, in a trial's directory.
-const NETWORK: &str = "model.bpk";
-const FIT: &str = "fit.json";
+/// The trained network and its fit, in a trial's directory (the fit is written last: it says
+/// the trial is trained).
+pub const NETWORK: &str = "model.bpk";
+pub const FIT: &str = "fit.json";
 /// The resumable training state, while training runs.
-const CHECKPOINTS: &str = "checkpoint";
+pub const CHECKPOINTS: &str = "checkpoint";
+
+/// The fit of the trial trained in `trial_dir`.
+pub fn read_fit(trial_dir: &Path) -> std::io::Result<Fit> {
+    read_json(&trial_dir.join(FIT))
+}
 
 /// The metric column of the RMS distance to the converged reference solve.
 pub const SOLVER_ERROR: &str = "solver_error";
@@ -122,9 +128,7 @@ impl Trial {
         if !self.is_trained() {
             return self.train_observed(observer);
         }
-        let path = self.dir.join(FIT);
-        let text = fs::read_to_string(&path).map_err(|e| TrialError::io(&path, e))?;
-        let fit: Fit = serde_json::from_str(&text).map_err(|e| TrialError::io(&path, std::io::Error::other(e)))?;
+        let fit = read_fit(&self.dir).map_err(|e| TrialError::io(&self.dir.join(FIT), e))?;
         self.model = Some(match &self.setup.oracle {
             Some(oracle) => Model::Oracle(oracle.clone()),
             None => {
@@ -205,7 +209,8 @@ impl Trial {
     }
 
     fn save_fit(&self, fit: &Fit) -> Result<(), TrialError> {
-        self.write(&self.dir.join(FIT), &serde_json::to_vec_pretty(fit).expect("JSON"))
+        let path = self.dir.join(FIT);
+        write_json(&path, fit).map_err(|e| TrialError::io(&path, e))
     }
 
     /// Log an event and hand it to the observer.

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{LossPoint, Pairs, TrainError};
 use crate::config::RunnerConfig;
-use crate::files::write_atomic;
+use crate::files::{read_json, write_atomic, write_json};
 use crate::models::Mlp;
 use crate::seed;
 use crate::sweep::{read_npy, write_npy};
@@ -142,7 +142,7 @@ impl Checkpoints {
             val_pairs: save_pairs(&dir, "val-pairs", &snapshot.val_pairs, dim)?,
         };
         let path = dir.join("state.json");
-        write_atomic(&path, &serde_json::to_vec_pretty(&meta).expect("JSON")).map_err(|e| failed(&path, e))?;
+        write_json(&path, &meta).map_err(|e| failed(&path, e))?;
         let latest = self.dir.join(LATEST);
         write_atomic(&latest, name.as_bytes()).map_err(|e| failed(&latest, e))?;
         self.remove_others(Some(&name))
@@ -161,8 +161,7 @@ impl Checkpoints {
         let Ok(name) = fs::read_to_string(&latest) else { return Ok(None) };
         let dir = self.dir.join(name.trim());
         let path = dir.join("state.json");
-        let text = fs::read_to_string(&path).map_err(|e| failed(&path, e))?;
-        let meta: Meta = serde_json::from_str(&text).map_err(|e| failed(&path, e))?;
+        let meta: Meta = read_json(&path).map_err(|e| failed(&path, e))?;
         let ad = device.clone().autodiff();
         let model = load_module(config, dim, &dir.join("model.bpk"), &ad)?;
         let path = dir.join("optimizer.bpk");
