@@ -163,7 +163,7 @@ pub fn train_with(
     let val_set =
         (tc.val_size > 0).then(|| setup.data.sample(tc.val_size, seed::derive(config.data_seed(), "val-set", 0)));
     let ad = device.clone().autodiff();
-    let resumed = match &hooks.checkpoints {
+    let mut resumed = match &hooks.checkpoints {
         Some(c) => c.load(config, setup.dim, optimizer(tc)?, device)?,
         None => None,
     };
@@ -171,21 +171,26 @@ pub fn train_with(
         Some(snapshot) => snapshot.model.clone(),
         None => Mlp::new(&config.model, setup.dim, seed::derive(config.seed, "model-init", 0), &ad)?,
     };
-    let mut pairs: Option<Pairs> = resumed.as_ref().and_then(|s| s.pairs.clone());
-    let mut val_pairs: Option<Pairs> = resumed.as_ref().and_then(|s| s.val_pairs.clone());
+    // The round's pairs move out of the snapshot: the round holds them from here on.
+    let mut pairs: Option<Pairs> = resumed.as_mut().and_then(|s| s.pairs.take());
+    let mut val_pairs: Option<Pairs> = resumed.as_mut().and_then(|s| s.val_pairs.take());
     let mut round = resumed.as_ref().map_or(0, |s| s.round);
-    let before = resumed.as_ref().map_or(0.0, |s| s.seconds);
+    let elapsed = Elapsed { before: resumed.as_ref().map_or(0.0, |s| s.seconds), start };
     if let Some(s) = &resumed {
         hooks.report(Progress::Resumed { round: s.round, step: s.step });
     }
-    let mut resumed = resumed;
     loop {
         let source = held(&pairs, &train_set).unwrap_or(DataSource::Fresh);
         let validation = held(&val_pairs, &val_set);
-        let elapsed = Elapsed { before, start };
-        let round_data =
-            RoundData { source: &source, validation: validation.as_ref(), pairs: &pairs, val_pairs: &val_pairs };
-        let fitted = fit(setup, config, model, round_data, round, resumed.take(), elapsed, hooks)?;
+        let this = Round {
+            index: round,
+            source: &source,
+            validation: validation.as_ref(),
+            pairs: &pairs,
+            val_pairs: &val_pairs,
+            resumed: resumed.take(),
+        };
+        let fitted = fit(setup, config, model, this, elapsed, hooks)?;
         if round == tc.reflow {
             return Ok(Trained { seconds: elapsed.seconds(), ..fitted });
         }
@@ -240,30 +245,30 @@ impl Elapsed {
     }
 }
 
-/// The data of one round: where its batches come from, and (for checkpoints) a reflow's pairs.
-struct RoundData<'a> {
+/// One round of training: its number, where its batches come from, a reflow's pairs (for the
+/// checkpoints) and the state it resumes from, if any.
+struct Round<'a> {
+    index: usize,
     source: &'a DataSource<'a>,
     validation: Option<&'a DataSource<'a>>,
     pairs: &'a Option<Pairs>,
     val_pairs: &'a Option<Pairs>,
+    resumed: Option<Snapshot>,
 }
 
 /// `train.steps` steps of the conditional matching loss from `model` (on the autodiff device)
-/// with a fresh optimizer, or from `resumed`'s state; returns the sampling network, its step and
-/// the loss curves (`seconds` is left to the caller).
-#[allow(clippy::too_many_arguments)]
+/// with a fresh optimizer, or from the round's resumed state; returns the sampling network, its
+/// step and the loss curves (`seconds` is left to the caller).
 fn fit(
     setup: &Setup,
     config: &RunnerConfig,
     mut model: Mlp,
-    data: RoundData<'_>,
-    round: usize,
-    resumed: Option<Snapshot>,
+    data: Round<'_>,
     elapsed: Elapsed,
     hooks: &mut Hooks<'_>,
 ) -> Result<Trained, TrainError> {
     let tc = &config.train;
-    let (source, validation) = (data.source, data.validation);
+    let (round, source, validation) = (data.index, data.source, data.validation);
     let log_every = tc.log_every.max(1);
     let ad = model.devices().into_iter().next().expect("a network has parameters");
     let plain = ad.clone().inner();
@@ -277,7 +282,7 @@ fn fit(
     // for the device, which on a GPU would stall every step. A non-finite loss stays non-finite
     // in the sum, so divergence is caught at the next log point.
     let mut window: Option<Tensor<1>> = None;
-    if let Some(s) = resumed {
+    if let Some(s) = data.resumed {
         (first, optim, ema, best, window, losses, validated) =
             (s.step, s.optimizer, s.ema, s.best, s.window, s.losses, s.validation);
     }
@@ -349,8 +354,9 @@ fn fit(
                 }
             }
             hooks.report(Progress::Step { round, step: step + 1, steps: tc.steps });
-            let due = checkpoints.as_ref().is_some_and(|c| c.every > 0 && (step + 1) % c.every == 0);
-            if let (Some(checkpoints), true) = (&checkpoints, due && step + 1 < tc.steps) {
+            // The last step needs no checkpoint: the trained network is saved instead.
+            let due = |c: &&Checkpoints| c.every > 0 && (step + 1) % c.every == 0 && step + 1 < tc.steps;
+            if let Some(checkpoints) = checkpoints.as_ref().filter(due) {
                 let snapshot = Snapshot {
                     round,
                     step: step + 1,
