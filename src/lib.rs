@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod progress;
+pub mod report;
 pub mod sampling;
 pub mod schedules;
 pub mod script;

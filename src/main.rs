@@ -11,6 +11,7 @@ use runner::bench;
 use runner::config::Layers;
 use runner::plugins::{self, Origin, Registry, PLUGIN_PATH_VAR};
 use runner::progress::{self, LogFormat, Terminal, TrialProgress};
+use runner::report;
 use runner::script::{self, Session};
 use runner::sdk::PluginKind;
 use runner::solvers;
@@ -91,6 +92,34 @@ enum Command {
         #[arg(long)]
         index: Option<usize>,
     },
+    /// Plots and a self-contained report.html from a sweep directory's files: every metric
+    /// against NFE with the floor, work–precision, loss curves, samples and trajectories, and
+    /// the summary table.
+    Report {
+        /// The sweep directory (`<out>/<sweep name>`).
+        sweep_dir: PathBuf,
+        /// Where to write report.html and plots/ (default: the sweep directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Show the samples and trajectories of these evaluations (e.g. `euler-8`, repeatable);
+        /// default: each sampler's fewest- and most-NFE rows.
+        #[arg(long = "samples", value_name = "EVALUATION")]
+        samples: Vec<String>,
+    },
+    /// The settings that differ between the trials of one or more sweeps, and every metric's
+    /// mean ± std (n) over seeds for each combination of them.
+    Compare {
+        /// Sweep directories.
+        #[arg(required = true)]
+        sweep_dirs: Vec<PathBuf>,
+        /// Group by these keys (row columns such as `method`, or config keys such as
+        /// `path.schedule`; repeatable); default: every setting that differs but `--over`.
+        #[arg(long = "by", value_name = "KEY")]
+        by: Vec<String>,
+        /// The key to aggregate across.
+        #[arg(long, value_name = "KEY", default_value = "seed")]
+        over: String,
+    },
     /// Where each trial of a sweep directory stands (pending, running, unfinished, failed,
     /// done), read from the trial directories, and for Slurm from squeue.
     Status {
@@ -160,6 +189,25 @@ fn run(cli: Cli, terminal: Terminal) -> anyhow::Result<()> {
         (Some(Command::Bench(args)), _) => bench(args),
         (Some(Command::Worker { sweep_dir, trial, index }), _) => worker(&sweep_dir, trial, index, &plugins, &terminal),
         (Some(Command::Status { sweep_dir }), _) => status(&sweep_dir),
+        (Some(Command::Report { sweep_dir, out, samples }), _) => {
+            let registry = sweep_registry(&sweep_dir, &plugins)?;
+            let samples = (!samples.is_empty()).then_some(samples);
+            let written = report::write(&sweep_dir, &registry, &report::Options { out, samples })?;
+            println!(
+                "report: {} ({} plots under {}, {:.1} s)",
+                written.html.display(),
+                written.figures.len(),
+                written.plots.display(),
+                written.seconds
+            );
+            Ok(())
+        }
+        (Some(Command::Compare { sweep_dirs, by, over }), _) => {
+            let sweeps = sweep_dirs.iter().map(|d| report::SweepResults::read(d)).collect::<Result<Vec<_>, _>>()?;
+            let by = (!by.is_empty()).then_some(by);
+            print!("{}", report::compare(&sweeps, &report::Aggregation { by, over }));
+            Ok(())
+        }
         (None, Some(path)) => {
             let layers = layers(&cli.overrides)?;
             let registry = registry(&plugins, &layers)?;
@@ -245,6 +293,20 @@ fn status(sweep_dir: &std::path::Path) -> anyhow::Result<()> {
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     println!("{} trials: {}", states.len(), summary.join(", "));
     Ok(())
+}
+
+/// The built-ins and every plugin that the sweep's trials name (and `--plugin`'s).
+fn sweep_registry(sweep_dir: &std::path::Path, cli_plugins: &[PathBuf]) -> anyhow::Result<Arc<Registry>> {
+    let manifest = Manifest::read(sweep_dir)?;
+    let mut files: Vec<String> = Vec::new();
+    for id in &manifest.trials {
+        for file in TrialSpec::read(&sweep_dir.join(id))?.config.plugins.load {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    plugin_registry(cli_plugins, &files)
 }
 
 fn layers(overrides: &Overrides) -> anyhow::Result<Layers> {

@@ -270,6 +270,31 @@ pub fn sample(
     spec: &SampleSpec<'_>,
     noise_seed: u64,
 ) -> Result<Sampled, SampleError> {
+    solve(network, device, x0, dim, spec, noise_seed, false).map(|(sampled, _)| sampled)
+}
+
+/// The states of a [`sample`] run at every time of its grid (and at t = 1 after a [`jump`]),
+/// row-major like `x0`: how far the flow carries each point, and how straight.
+pub fn trajectory(
+    network: &Network<'_>,
+    device: &Device,
+    x0: Vec<f32>,
+    dim: usize,
+    spec: &SampleSpec<'_>,
+    noise_seed: u64,
+) -> Result<Vec<(f64, Vec<f32>)>, SampleError> {
+    solve(network, device, x0, dim, spec, noise_seed, true).map(|(_, states)| states)
+}
+
+fn solve(
+    network: &Network<'_>,
+    device: &Device,
+    x0: Vec<f32>,
+    dim: usize,
+    spec: &SampleSpec<'_>,
+    noise_seed: u64,
+    record: bool,
+) -> Result<(Sampled, Vec<(f64, Vec<f32>)>), SampleError> {
     let (solver, control) = crate::solvers::build(spec.registry, spec.solver, spec.solver_params)?;
     let grid = spec.registry.build::<dyn TimeGrid>(spec.grid, &Default::default())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;
@@ -278,13 +303,20 @@ pub fn sample(
     let start = Instant::now();
     let mut f = dynamics(network, device, noise_seed);
     let x = f.upload(start_points(x0, network.schedule, t_start), dim);
-    let options = Options { control, record: false };
+    let options = Options { control, record };
     let out = integrate(solver.as_ref(), f.as_mut(), x, &times, &options)
         .map_err(|e| with_span_hint(e, network.schedule, spec.span))?;
+    let mut states = Vec::with_capacity(out.trajectory.len() + 1);
+    for &(t, state) in &out.trajectory {
+        states.push((t, f.download(state).map_err(SampleError::Download)?));
+    }
     let (x, extra) =
         if t_end < 1.0 { (jump(f.as_mut(), out.x, t_end, 1.0).map_err(SampleError::Finish)?, 1) } else { (out.x, 0) };
     let points = f.download(x).map_err(SampleError::Download)?;
-    Ok(Sampled {
+    if record && t_end < 1.0 {
+        states.push((1.0, points.clone()));
+    }
+    let sampled = Sampled {
         points,
         nfe: out.nfe + extra,
         steps: out.steps,
@@ -293,7 +325,8 @@ pub fn sample(
         seconds: start.elapsed().as_secs_f64(),
         kind: solver.kind(),
         span: (times[0], times[times.len() - 1]),
-    })
+    };
+    Ok((sampled, states))
 }
 
 /// A failed solve over a span that touches a singular end of the path, with what to change.

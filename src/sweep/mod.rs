@@ -3,7 +3,7 @@
 //!
 //! `<out>/<name>/sweep.json` lists the trials and floors in the order the script declared
 //! them; each trial directory holds its spec and everything it computed
-//! ([`run::run_trial`]); `references/` holds the floors' rows. A rerun of the script finds
+//! ([`run::run_trial`]); `references/` holds the floors' rows and configs. A rerun of the script finds
 //! what is finished there and runs only the rest.
 
 mod events;
@@ -26,12 +26,12 @@ pub use events::{read_events, Event, EventLog, Observer, SampleEvent, Silent, EV
 pub use lock::{is_locked, read_holder, Holder, TrialLock};
 pub use npy::{read as read_npy, write as write_npy};
 pub use run::{read_record, record_path, reset, run_trial, Outcome};
-pub use spec::{trial_id, Evaluation, EvaluationRecord, TrialSpec};
+pub use spec::{identity, trial_id, Evaluation, EvaluationRecord, TrialSpec};
 pub use status::{trial_state, trial_states, TrialState, TrialStatus};
 pub use summary::{metric_columns, to_csv, to_table, Row};
-pub use trial::{read_fit, reference, Fit, Trial, FIT, SOLVER_ERROR};
+pub use trial::{read_fit, reference, test_target, Fit, Trial, FIT, NETWORK, SOLVER_ERROR};
 
-use crate::config::{ConfigError, Resolved};
+use crate::config::{ConfigError, Resolved, RunnerConfig};
 use crate::evaluate::EvaluateError;
 use crate::files::{read_json, write_atomic, write_json};
 use crate::metrics::flow::FlowError;
@@ -148,6 +148,12 @@ impl Sweep {
         for spec in &self.trials {
             spec.write(&self.trial_dir(&spec.id))?;
         }
+        let dir = self.dir.join(REFERENCES);
+        fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
+        for floor in &self.floors {
+            let path = floor_config_path(&self.dir, &floor.id);
+            write_json(&path, &floor.resolved.config).map_err(|e| TrialError::io(&path, e))?;
+        }
         let manifest = Manifest {
             name: self.name.clone(),
             trials: self.trials.iter().map(|t| t.id.clone()).collect(),
@@ -186,6 +192,17 @@ const REFERENCES: &str = "references";
 /// The file of floor `id`'s row.
 pub fn floor_path(sweep_dir: &Path, id: &str) -> PathBuf {
     sweep_dir.join(REFERENCES).join(format!("{id}.json"))
+}
+
+/// The file of floor `id`'s config (what its row was drawn with, for reports that group rows
+/// by setting).
+fn floor_config_path(sweep_dir: &Path, id: &str) -> PathBuf {
+    sweep_dir.join(REFERENCES).join(format!("{id}.config.json"))
+}
+
+/// The config floor `id` was drawn with.
+pub fn read_floor_config(sweep_dir: &Path, id: &str) -> std::io::Result<RunnerConfig> {
+    read_json(&floor_config_path(sweep_dir, id))
 }
 
 /// Whether every evaluation of `spec` has its row in `trial_dir` (and the network is trained).

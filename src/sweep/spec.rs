@@ -40,6 +40,11 @@ impl Evaluation {
         let raw = format!("{}-{}{}", self.solver, self.nfe, param_suffix(&self.params));
         raw.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
     }
+
+    /// The `.npy` file of the evaluation's samples in its trial's directory.
+    pub fn samples_file(&self) -> String {
+        format!("samples-{}-{}{}.npy", self.solver, self.nfe, param_suffix(&self.params))
+    }
 }
 
 /// `-<name><value>` for each solver parameter: how rows and files tell parameter settings apart.
@@ -103,6 +108,16 @@ pub struct EvaluationRecord {
 
 /// `<method>-<dataset>-<hash>`: readable, and unique per config.
 pub fn trial_id(config: &RunnerConfig) -> String {
+    let config = identity(config);
+    let text = toml::to_string(&config).expect("config serializes");
+    let hash = Sha256::digest(text.as_bytes());
+    let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{hex}", config.method, config.data.target)
+}
+
+/// The config without what does not change a trial's results: what names the trial, and what
+/// tells two trials' settings apart.
+pub fn identity(config: &RunnerConfig) -> RunnerConfig {
     let mut config = config.clone();
     config.out.clear();
     // Where the plugins' files lie is not what the trial computes (their names in the config are).
@@ -114,10 +129,7 @@ pub fn trial_id(config: &RunnerConfig) -> String {
     if let Some((backend, _ordinal)) = config.device.rsplit_once(':').filter(|(_, n)| n.parse::<u32>().is_ok()) {
         config.device = backend.to_string();
     }
-    let text = toml::to_string(&config).expect("config serializes");
-    let hash = Sha256::digest(text.as_bytes());
-    let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{hex}", config.method, config.data.target)
+    config
 }
 
 /// Solver parameters as JSON values (numbers stay integers or floats as given).

@@ -351,7 +351,7 @@ impl Trial {
         }
 
         let suffix = param_suffix(&request.params);
-        let file = self.dir.join(format!("samples-{}-{}{suffix}.npy", request.solver, request.nfe));
+        let file = self.dir.join(request.samples_file());
         npy::write(&file, &sampled.points, self.setup.dim).map_err(|e| TrialError::io(&file, e))?;
 
         let row = Row {
@@ -449,7 +449,7 @@ pub fn reference(resolved: &Resolved, registry: Arc<Registry>) -> Result<Row, Tr
 
 /// The held-out target points every evaluation scores against, and the floor too: one draw, so
 /// that a row and its floor share their test set.
-fn test_target(setup: &Setup, c: &RunnerConfig) -> Vec<f32> {
+pub fn test_target(setup: &Setup, c: &RunnerConfig) -> Vec<f32> {
     setup.data.sample(c.eval.size, seed::derive(c.data_seed(), "eval-target", 0))
 }
 
