@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
-use super::values::{map_to_dict, param_value, row_to_map, to_dynamic};
+use super::values::{group_to_map, map_to_dict, param_value, row_to_map, to_dynamic};
 use runner_sdk::{PluginKind, SolverKind};
 
 use super::run::run_sweep;
 use super::State;
 use crate::files::read_json;
 use crate::plugins::Registry;
+use crate::report::{Aggregation, SweepResults};
 use crate::setup::Setup;
 use crate::solvers;
 use crate::sweep::{self, Evaluation, EvaluationRecord, Row, Sweep, TrialSpec};
@@ -159,6 +160,20 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
         print!("{}", sweep::to_table(&rows(&ctx, sw)?));
         Ok(())
     });
+    engine.register_fn("aggregate", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Array> {
+        aggregate(&ctx, sw, Map::new())
+    });
+    engine.register_fn("aggregate", |ctx: NativeCallContext, sw: &mut SweepHandle, how: Map| -> Result<Array> {
+        aggregate(&ctx, sw, how)
+    });
+    let s = state.clone();
+    engine.register_fn("report", move |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<String> {
+        report(&ctx, &s.borrow(), sw, Map::new())
+    });
+    let s = state.clone();
+    engine.register_fn("report", move |ctx: NativeCallContext, sw: &mut SweepHandle, options: Map| -> Result<String> {
+        report(&ctx, &s.borrow(), sw, options)
+    });
     engine.register_get("dir", |sw: &mut SweepHandle| -> String {
         sw.sweep.as_ref().map(|s| s.borrow().dir.display().to_string()).unwrap_or_default()
     });
@@ -298,6 +313,74 @@ fn rows(ctx: &NativeCallContext, sw: &SweepHandle) -> Result<Vec<Row>> {
         return Ok(Vec::new());
     }
     sweep::collect(&dir).map_err(|e| fail(ctx, e))
+}
+
+/// The sweep's results on disk (`None` in a dry run, or before the run).
+fn results(ctx: &NativeCallContext, sw: &SweepHandle) -> Result<Option<SweepResults>> {
+    let Some(sweep) = &sw.sweep else { return Ok(None) };
+    let dir = sweep.borrow().dir.clone();
+    if !dir.join(sweep::MANIFEST).is_file() {
+        return Ok(None);
+    }
+    SweepResults::read(&dir).map(Some).map_err(|e| fail(ctx, e))
+}
+
+/// A list of strings from a script value: an array of strings, or one string.
+fn strings(ctx: &NativeCallContext, what: &str, value: &Dynamic) -> Result<Vec<String>> {
+    if let Some(s) = value.clone().try_cast::<rhai::ImmutableString>() {
+        return Ok(vec![s.to_string()]);
+    }
+    let items = value
+        .clone()
+        .try_cast::<Array>()
+        .ok_or_else(|| fail(ctx, format!("{what} must be a string or an array of strings")))?;
+    items
+        .into_iter()
+        .map(|v| {
+            v.into_immutable_string()
+                .map(|s| s.to_string())
+                .map_err(|t| fail(ctx, format!("{what}: `{t}` is not a string")))
+        })
+        .collect()
+}
+
+/// `sweep.aggregate(#{ by, over })`: mean ± std of every metric over `over` (default `seed`),
+/// grouped by `by` (default: every setting that differs between trials) and evaluation.
+fn aggregate(ctx: &NativeCallContext, sw: &SweepHandle, how: Map) -> Result<Array> {
+    let mut aggregation = Aggregation::default();
+    for (k, v) in &how {
+        match k.as_str() {
+            "by" => aggregation.by = Some(strings(ctx, "aggregate: `by`", v)?),
+            "over" => aggregation.over = strings(ctx, "aggregate: `over`", v)?.concat(),
+            other => return Err(fail(ctx, format!("aggregate: unknown option `{other}`; known: by, over"))),
+        }
+    }
+    let Some(results) = results(ctx, sw)? else { return Ok(Array::new()) };
+    let groups = crate::report::aggregate(std::slice::from_ref(&results), &aggregation);
+    Ok(groups.iter().map(|g| Dynamic::from_map(group_to_map(g))).collect())
+}
+
+/// `sweep.report(#{ out, samples })`: write the report; returns the path of `report.html`
+/// (`""` in a dry run).
+fn report(ctx: &NativeCallContext, st: &State, sw: &SweepHandle, options: Map) -> Result<String> {
+    let mut opts = crate::report::Options::default();
+    for (k, v) in &options {
+        match k.as_str() {
+            "out" => opts.out = Some(st.resolve_path(&v.to_string())),
+            "samples" => opts.samples = Some(strings(ctx, "report: `samples`", v)?),
+            other => return Err(fail(ctx, format!("report: unknown option `{other}`; known: out, samples"))),
+        }
+    }
+    let Some(sweep) = &sw.sweep else { return Ok(String::new()) };
+    let dir = sweep.borrow().dir.clone();
+    let written = crate::report::write(&dir, &st.registry, &opts).map_err(|e| fail(ctx, e))?;
+    tracing::info!(
+        plots = written.figures.len(),
+        seconds = format!("{:.1}", written.seconds),
+        "report: {}",
+        written.html.display()
+    );
+    Ok(written.html.display().to_string())
 }
 
 /// The names of every registered plugin of `kind` (`"solver"`, `"grid"`, …), in registry order,

@@ -20,6 +20,8 @@
 //! | `handle.row()` / `handle.error()` | after the run: the row as a map, or why it failed (`()` otherwise) |
 //! | `sweep.rows()` | every row on disk, as maps |
 //! | `sweep.table()` / `sweep.print_table()` | the summary as a text table |
+//! | `sweep.aggregate(#{by, over})` | mean ± std of every metric over `over` (default `seed`), grouped by `by` (default: the settings that differ) and evaluation |
+//! | `sweep.report()` / `sweep.report(#{out, samples})` | write the plots and `report.html`; returns its path |
 //! | `trial.fit()` | after the run: `#{seconds, loss}` of its training |
 //! | `trial.log(map)` | append a `note` event to the trial's `events.jsonl` |
 //! | `trial.id`, `trial.dir`, `trial.config`, `sweep.dir` | properties |

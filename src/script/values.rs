@@ -4,6 +4,7 @@ use figment::value::{Dict, Value};
 use rhai::{Dynamic, Map};
 use runner_sdk::ParamValue;
 
+use crate::report::Group;
 use crate::sweep::Row;
 
 /// A rhai map as a config layer. Keys may be dotted (`"path.schedule"`) or nested maps;
@@ -97,6 +98,29 @@ pub fn row_to_map(row: &Row) -> Map {
     put("sample_seconds", row.sample_seconds.into());
     for (k, v) in &row.metrics {
         put(k, (*v).into());
+    }
+    map
+}
+
+/// An aggregated group as scripts see it: its key values by key name, `solver`, `nfe`, `n` (its
+/// rows), `over` (the values aggregated across), `trials`, and per metric `#{ n, mean, std }`
+/// (`std` is `()` for a single value).
+pub fn group_to_map(group: &Group) -> Map {
+    let mut map = Map::new();
+    for (k, v) in &group.key {
+        map.insert(k.as_str().into(), v.clone().into());
+    }
+    map.insert("solver".into(), group.solver.clone().into());
+    map.insert("nfe".into(), (group.nfe as i64).into());
+    map.insert("n".into(), (group.over.len() as i64).into());
+    map.insert("over".into(), group.over.iter().map(|v| Dynamic::from(v.clone())).collect::<rhai::Array>().into());
+    map.insert("trials".into(), group.trials.iter().map(|v| Dynamic::from(v.clone())).collect::<rhai::Array>().into());
+    for (name, spread) in &group.metrics {
+        let mut m = Map::new();
+        m.insert("n".into(), (spread.n as i64).into());
+        m.insert("mean".into(), spread.mean.into());
+        m.insert("std".into(), spread.std.map_or(Dynamic::UNIT, Dynamic::from));
+        map.insert(name.as_str().into(), m.into());
     }
     map
 }

@@ -2,6 +2,7 @@
 
 mod activation;
 mod bench;
+mod browser;
 mod cli;
 mod common;
 mod config;
@@ -16,6 +17,7 @@ mod oracle;
 mod plugins;
 mod readme;
 mod reflow;
+mod report;
 mod sampling;
 mod schedules;
 mod script;
