@@ -273,6 +273,9 @@ pub fn sample(
     solve(network, device, x0, dim, spec, noise_seed, false).map(|(sampled, _)| sampled)
 }
 
+/// A solve's states, row-major, at each time of its grid.
+pub type Trajectory = Vec<(f64, Vec<f32>)>;
+
 /// The states of a [`sample`] run at every time of its grid (and at t = 1 after a [`jump`]),
 /// row-major like `x0`: how far the flow carries each point, and how straight.
 pub fn trajectory(
@@ -282,7 +285,7 @@ pub fn trajectory(
     dim: usize,
     spec: &SampleSpec<'_>,
     noise_seed: u64,
-) -> Result<Vec<(f64, Vec<f32>)>, SampleError> {
+) -> Result<Trajectory, SampleError> {
     solve(network, device, x0, dim, spec, noise_seed, true).map(|(_, states)| states)
 }
 
@@ -294,7 +297,7 @@ fn solve(
     spec: &SampleSpec<'_>,
     noise_seed: u64,
     record: bool,
-) -> Result<(Sampled, Vec<(f64, Vec<f32>)>), SampleError> {
+) -> Result<(Sampled, Trajectory), SampleError> {
     let (solver, control) = crate::solvers::build(spec.registry, spec.solver, spec.solver_params)?;
     let grid = spec.registry.build::<dyn TimeGrid>(spec.grid, &Default::default())?;
     let steps = steps_for_nfe(spec.solver, solver.as_ref(), spec.nfe)?;

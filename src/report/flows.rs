@@ -10,7 +10,7 @@ use super::results::{Evaluated, TrialResults};
 use super::ReportError;
 use crate::models::Model;
 use crate::plugins::Registry;
-use crate::sampling::{self, Network, SampleSpec};
+use crate::sampling::{self, Network, SampleSpec, Trajectory};
 use crate::seed;
 use crate::setup::Setup;
 use crate::sweep::{test_target, NETWORK};
@@ -39,12 +39,7 @@ impl Rebuilt {
     }
 
     /// The states of `e`'s solve from the first `count` of its source points, at every grid time.
-    pub fn trajectory(
-        &mut self,
-        trial: &TrialResults,
-        e: &Evaluated,
-        count: usize,
-    ) -> Result<Vec<(f64, Vec<f32>)>, ReportError> {
+    pub fn trajectory(&mut self, trial: &TrialResults, e: &Evaluated, count: usize) -> Result<Trajectory, ReportError> {
         let c = &trial.spec.config;
         // Weights load on the CPU backend whatever device trained them: a report runs anywhere.
         let device = crate::device::parse("flex").or_else(|_| crate::device::parse(&c.device))?;

@@ -130,7 +130,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-to
 figure.plot img{max-width:100%;height:auto;border:1px solid #e4e4e4}figcaption{font-size:.85em;color:#444;margin-top:.3em}\
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}\
 th{background:#f3f3f3;cursor:pointer;position:sticky;top:0}th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}\
-td:nth-child(-n+7){text-align:left}tbody tr:nth-child(even){background:#fafafa}";
+td:nth-child(-n+7),th:nth-child(-n+7){text-align:left}td{white-space:nowrap}tbody tr:nth-child(even){background:#fafafa}";
 
 /// Sorting: numbers as numbers where every cell of the column is one, else as text; empty
 /// cells last.

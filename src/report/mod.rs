@@ -126,16 +126,13 @@ pub fn write(sweep_dir: &Path, registry: &Arc<Registry>, options: &Options) -> R
             for e in chosen {
                 let file = trial.dir.join(e.evaluation.samples_file());
                 let (generated, _) = sweep::read_npy(&file).map_err(io(&file))?;
-                samples.push(plots::samples(
-                    &panel,
-                    trial,
-                    e,
-                    &generated,
-                    &rebuilt.target,
+                let points = plots::SamplePoints {
+                    generated: &generated,
+                    target: &rebuilt.target,
                     dim,
-                    rebuilt.mixture.as_ref(),
-                    &style,
-                ));
+                    mixture: rebuilt.mixture.as_ref(),
+                };
+                samples.push(plots::samples(&panel, trial, e, &points, &style));
                 if rebuilt.is_deterministic(e) {
                     let count = if dim == 1 { TRAJECTORIES_1D } else { TRAJECTORIES_2D };
                     match rebuilt.trajectory(trial, e, count) {

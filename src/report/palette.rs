@@ -28,9 +28,12 @@ pub enum Marker {
     Square,
     Triangle,
     Cross,
+    Diamond,
+    Down,
 }
 
-const MARKERS: [Marker; 4] = [Marker::Circle, Marker::Square, Marker::Triangle, Marker::Cross];
+const MARKERS: [Marker; 6] =
+    [Marker::Circle, Marker::Square, Marker::Triangle, Marker::Cross, Marker::Diamond, Marker::Down];
 
 /// Names given colours (or markers) in the order they are first asked for, the same name the
 /// same entry every time.

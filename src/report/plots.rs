@@ -15,11 +15,27 @@ use crate::sweep::SOLVER_ERROR;
 fn metric_label(metric: &str) -> String {
     match metric {
         "w2" => "W2 to held-out target (lower is better)".into(),
-        "mmd" => "MMD to held-out target (lower is better)".into(),
-        "npe" => "normalized path energy NPE (lower is straighter)".into(),
+        "w1" => "W1 to held-out target (lower is better)".into(),
+        "sliced-w2" => "sliced W2 to held-out target (lower is better)".into(),
+        "mmd" => "MMD² to held-out target (lower is better)".into(),
+        "energy" => "energy distance to held-out target (lower is better)".into(),
+        "npe" => "normalized path energy NPE (lower is better)".into(),
+        "path-energy" => "path energy (lower is straighter)".into(),
+        "straightness" => "straightness of the flow".into(),
         "nll" => "negative log-likelihood, nats (lower is better)".into(),
+        "bpd" => "negative log-likelihood, bits per dimension".into(),
         SOLVER_ERROR => "RMS distance to converged ODE solve".into(),
         other => other.to_string(),
+    }
+}
+
+/// A metric's name in a title: `W2`, `MMD²`, `NPE`.
+fn metric_title(metric: &str) -> String {
+    match metric {
+        "mmd" => "MMD²".into(),
+        "sliced-w2" => "Sliced W2".into(),
+        "energy" | "path-energy" | "straightness" => metric.into(),
+        other => other.to_uppercase(),
     }
 }
 
@@ -107,16 +123,20 @@ pub fn quality(panel: &Panel, metric: &str, style: &Style) -> Figure {
     let mut caption = format!("{}. ", seeds_note(&series));
     let floor = panel.floor(metric);
     if let Some(floor) = floor {
-        marks.push(Mark::Level { label: "floor: two target draws".into(), colour: REFERENCE, y: floor.mean });
+        let value = super::compare::significant(floor.mean);
+        marks.push(Mark::Level {
+            label: format!("floor: two target draws ({value})"),
+            colour: REFERENCE,
+            y: floor.mean,
+        });
         caption.push_str(&format!(
-            "The dashed line is the finite-sample floor ({}), the {metric} between two independent draws of the target: no model scores below it.",
-            super::compare::significant(floor.mean)
+            "The dashed line is the finite-sample floor, the {metric} between two independent draws of the target: a row at it is as good as this test set can tell."
         ));
     }
     let values = marks.iter().flat_map(|m| m.extent()).map(|(_, y)| y);
     Figure {
         name: format!("{metric}-vs-nfe-{}", panel.name),
-        title: format!("{} on {}: quality against NFE", metric.to_uppercase(), panel.label),
+        title: format!("{} on {}: quality against NFE", metric_title(metric), panel.label),
         x: Axis::log("model evaluations per sample (NFE)"),
         y: axis_for(metric_label(metric), values),
         marks,
@@ -211,16 +231,17 @@ pub const CLOUD: usize = 2000;
 
 /// Generated samples over held-out target points: a scatter in 2-D, histograms in 1-D with the
 /// target's density where it is known in closed form.
-pub fn samples(
-    panel: &Panel,
-    trial: &TrialResults,
-    e: &Evaluated,
-    generated: &[f32],
-    target: &[f32],
-    dim: usize,
-    mixture: Option<&Mixture>,
-    style: &Style,
-) -> Figure {
+/// A row's generated points with the held-out target points they are scored against.
+pub struct SamplePoints<'a> {
+    pub generated: &'a [f32],
+    pub target: &'a [f32],
+    pub dim: usize,
+    /// The target's density, where it is known in closed form.
+    pub mixture: Option<&'a Mixture>,
+}
+
+pub fn samples(panel: &Panel, trial: &TrialResults, e: &Evaluated, points: &SamplePoints, style: &Style) -> Figure {
+    let SamplePoints { generated, target, dim, mixture } = *points;
     let colour = style.methods.colour(&trial.spec.config.method);
     let row = &e.row;
     let name = format!("samples-{}-{}-{}", panel.name, trial.spec.config.method, e.evaluation.id());

@@ -8,18 +8,53 @@ use std::sync::Once;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
 use super::figure::{Figure, Mark, Scale};
 use super::palette::{self, Marker};
 
-/// Pixel sizes: wide plots for curves, square-ish ones for point clouds.
+/// Pixel sizes: wide plots for curves, square-ish ones for point clouds, each with room on
+/// its right for the legend, which never hides data.
 pub fn size(figure: &Figure) -> (u32, u32) {
-    if figure.square {
-        (460, 440)
-    } else {
-        (720, 460)
+    let (w, h) = if figure.square { (460, 440) } else { (680, 460) };
+    (w + legend_width(figure), h)
+}
+
+/// A legend entry: its label and how its mark looks.
+struct Entry {
+    label: String,
+    colour: RGBColor,
+    glyph: Glyph,
+}
+
+enum Glyph {
+    Line { dashed: bool, marker: Option<Marker> },
+    Dot,
+    Block { opacity: f64 },
+}
+
+fn entries(figure: &Figure) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for m in &figure.marks {
+        let (label, c, glyph) = match m {
+            Mark::Line { label: Some(l), colour: c, marker, dashed, .. } => {
+                (l, c, Glyph::Line { dashed: *dashed, marker: *marker })
+            }
+            Mark::Level { label, colour: c, .. } => (label, c, Glyph::Line { dashed: true, marker: None }),
+            Mark::Points { label: Some(l), colour: c, .. } => (l, c, Glyph::Dot),
+            Mark::Bars { label, colour: c, opacity, .. } => (label, c, Glyph::Block { opacity: *opacity }),
+            Mark::Paths { label, colour: c, .. } => (label, c, Glyph::Line { dashed: false, marker: None }),
+            _ => continue,
+        };
+        out.push(Entry { label: label.clone(), colour: colour(*c), glyph });
     }
+    out
+}
+
+fn legend_width(figure: &Figure) -> u32 {
+    let longest = entries(figure).iter().map(|e| e.label.chars().count()).max();
+    longest.map_or(0, |n| n as u32 * 7 + 48)
 }
 
 const FONT: &str = "sans-serif";
@@ -48,7 +83,9 @@ fn colour(c: palette::Colour) -> RGBColor {
 }
 
 /// The data range of every mark, padded; log axes take positive values only.
-fn range(values: impl Iterator<Item = f64>, scale: Scale) -> (f64, f64) {
+/// `snap` starts a log axis at a power of ten, where the axis's ticks begin (for NFE axes,
+/// whose smallest values would go unlabelled otherwise).
+fn range(values: impl Iterator<Item = f64>, scale: Scale, snap: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite() && (scale == Scale::Linear || *v > 0.0)) {
         lo = lo.min(v);
@@ -61,7 +98,8 @@ fn range(values: impl Iterator<Item = f64>, scale: Scale) -> (f64, f64) {
         Scale::Log => {
             let (a, b) = (lo.log10(), hi.log10());
             let pad = ((b - a) * 0.06).max(0.05);
-            (10f64.powf(a - pad), 10f64.powf(b + pad))
+            let lo = if snap { (a - pad).floor() } else { a - pad };
+            (10f64.powf(lo), 10f64.powf(b + pad))
         }
         Scale::Linear => {
             let pad = ((hi - lo) * 0.05).max(if hi == lo { lo.abs().max(1.0) * 0.1 } else { 0.0 });
@@ -72,8 +110,8 @@ fn range(values: impl Iterator<Item = f64>, scale: Scale) -> (f64, f64) {
 
 fn draw<DB: DrawingBackend>(figure: &Figure, root: DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String> {
     let points: Vec<(f64, f64)> = figure.marks.iter().flat_map(Mark::extent).collect();
-    let mut x = range(points.iter().map(|p| p.0), figure.x.scale);
-    let mut y = range(points.iter().map(|p| p.1), figure.y.scale);
+    let mut x = range(points.iter().map(|p| p.0), figure.x.scale, true);
+    let mut y = range(points.iter().map(|p| p.1), figure.y.scale, false);
     if figure.square {
         // Equal units: widen the shorter side about its centre.
         let (w, h) = (x.1 - x.0, y.1 - y.0);
@@ -85,15 +123,20 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: DrawingArea<DB, plotters::coo
             x = (c - h / 2.0, c + h / 2.0);
         }
     }
+    let (w, _) = root.dim_in_pixel();
+    let (plot, legend) = root.split_horizontally(w - legend_width(figure));
+    draw_legend(&legend, &entries(figure)).map_err(|e| format!("{}: {e}", figure.name))?;
+    let root = plot;
     let linear = |r: (f64, f64)| RangedCoordf64::from(r.0..r.1);
     let log = |r: (f64, f64)| (r.0..r.1).log_scale();
     match (figure.x.scale, figure.y.scale) {
-        (Scale::Linear, Scale::Linear) => chart(figure, root, linear(x), linear(y), x),
-        (Scale::Log, Scale::Linear) => chart(figure, root, log(x), linear(y), x),
-        (Scale::Linear, Scale::Log) => chart(figure, root, linear(x), log(y), x),
-        (Scale::Log, Scale::Log) => chart(figure, root, log(x), log(y), x),
+        (Scale::Linear, Scale::Linear) => chart(figure, root, linear(x), linear(y), (x, y)),
+        (Scale::Log, Scale::Linear) => chart(figure, root, log(x), linear(y), (x, y)),
+        (Scale::Linear, Scale::Log) => chart(figure, root, linear(x), log(y), (x, y)),
+        (Scale::Log, Scale::Log) => chart(figure, root, log(x), log(y), (x, y)),
     }
-    .map_err(|e| format!("{}: {e}", figure.name))
+    .map_err(|e| format!("{}: {e}", figure.name))?;
+    legend.present().map_err(|e| format!("{}: {e}", figure.name))
 }
 
 fn chart<DB, X, Y>(
@@ -101,7 +144,7 @@ fn chart<DB, X, Y>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     x: X,
     y: Y,
-    x_range: (f64, f64),
+    ranges: ((f64, f64), (f64, f64)),
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB: DrawingBackend,
@@ -110,6 +153,7 @@ where
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
+    let x_range = ranges.0;
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(&figure.title, (FONT, 17).into_font().style(FontStyle::Bold))
@@ -117,21 +161,36 @@ where
         .x_label_area_size(44)
         .y_label_area_size(68)
         .build_cartesian_2d(x, y)?;
-    let number = |v: &f64| tick(*v);
+    // plotters' log axes offer each decade twice (10 × 0.01 and 0.1, a rounding apart): a
+    // label equal to the one before it is left out, or it would be drawn twice, smeared.
+    let once = |scale: Scale| {
+        let last = std::cell::RefCell::new(String::new());
+        move |v: &f64| {
+            let label = tick(*v, scale);
+            let repeated = !label.is_empty() && *last.borrow() == label;
+            *last.borrow_mut() = label.clone();
+            if repeated {
+                String::new()
+            } else {
+                label
+            }
+        }
+    };
+    let (x_tick, y_tick) = (once(figure.x.scale), once(figure.y.scale));
     chart
         .configure_mesh()
         .x_desc(figure.x.label.as_str())
         .y_desc(figure.y.label.as_str())
-        .x_label_formatter(&number)
-        .y_label_formatter(&number)
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_tick)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
-        .x_labels(10)
-        .y_labels(8)
+        // On a log axis many candidates, of which `tick` labels the round ones.
+        .x_labels(if figure.x.scale == Scale::Log { 40 } else { 10 })
+        .y_labels(if figure.y.scale == Scale::Log { 40 } else { 8 })
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
-    let mut legend = false;
     for mark in &figure.marks {
         match mark {
             Mark::Band { colour: c, points } => {
@@ -139,85 +198,81 @@ where
                 outline.extend(points.iter().rev().map(|&(x, lo, _)| (x, lo)));
                 chart.draw_series(std::iter::once(Polygon::new(outline, colour(*c).mix(0.18).filled())))?;
             }
-            Mark::Level { label, colour: c, y } => {
-                let style = colour(*c).stroke_width(2);
+            Mark::Level { colour: c, y, .. } => {
                 let ends = [(x_range.0, *y), (x_range.1, *y)];
-                chart
-                    .draw_series(DashedLineSeries::new(ends, 8, 5, style))?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-                legend = true;
+                chart.draw_series(DashedLineSeries::new(ends, 8, 5, colour(*c).stroke_width(2)))?;
             }
-            Mark::Line { label, colour: c, points, marker, dashed } => {
+            Mark::Line { colour: c, points, marker, dashed, .. } => {
                 let style = colour(*c).stroke_width(2);
-                let drawn = if *dashed {
-                    chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))?
+                if *dashed {
+                    chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))?;
                 } else {
-                    chart.draw_series(LineSeries::new(points.iter().copied(), style))?
-                };
-                if let Some(label) = label {
-                    let (m, dashed) = (*marker, *dashed);
-                    drawn.label(label.as_str()).legend(move |(x, y)| {
-                        // Two segments (a gap between them for a dashed line) and the marker.
-                        let (a, b) = if dashed { ((0, 8), (14, 22)) } else { ((0, 11), (11, 22)) };
-                        EmptyElement::at((x, y))
-                            + PathElement::new(vec![(a.0, 0), (a.1, 0)], style)
-                            + PathElement::new(vec![(b.0, 0), (b.1, 0)], style)
-                            + Polygon::new(m.map(marker_outline).unwrap_or_default(), style.filled())
-                    });
-                    legend = true;
+                    chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
                 }
                 if let Some(m) = marker {
-                    draw_markers(&mut chart, points, *m, colour(*c))?;
+                    let filled = colour(*c).filled();
+                    chart
+                        .draw_series(points.iter().map(|&p| EmptyElement::at(p) + Polygon::new(outline(*m), filled)))?;
                 }
             }
-            Mark::Points { label, colour: c, points, size, opacity } => {
+            Mark::Points { colour: c, points, size, opacity, .. } => {
                 let style = colour(*c).mix(*opacity).filled();
-                let drawn = chart.draw_series(points.iter().map(|&p| Circle::new(p, *size, style)))?;
-                if let Some(label) = label {
-                    let solid = colour(*c).filled();
-                    drawn.label(label.as_str()).legend(move |(x, y)| Circle::new((x + 11, y), 4, solid));
-                    legend = true;
-                }
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, *size, style)))?;
             }
-            Mark::Bars { label, colour: c, bins, opacity } => {
+            Mark::Bars { colour: c, bins, opacity, .. } => {
                 let style = colour(*c).mix(*opacity).filled();
-                chart
-                    .draw_series(bins.iter().map(|&(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], style)))?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 22, y + 5)], style));
-                legend = true;
+                chart.draw_series(bins.iter().map(|&(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], style)))?;
             }
-            Mark::Paths { label, colour: c, paths } => {
+            Mark::Paths { colour: c, paths, .. } => {
                 let style = colour(*c).mix(0.7).stroke_width(1);
-                for path in paths {
-                    chart.draw_series(std::iter::once(PathElement::new(path.clone(), style)))?;
-                }
-                let solid = colour(*c).stroke_width(2);
-                chart
-                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], solid));
-                legend = true;
+                chart.draw_series(paths.iter().map(|path| PathElement::new(path.clone(), style)))?;
             }
         }
-    }
-    if legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(190, 190, 190))
-            .draw()?;
     }
     root.present()
 }
 
+/// The legend, top-aligned with the plot, an entry a line: a sample of the mark and its label.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[Entry],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    area.fill(&WHITE)?;
+    let text = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, e) in entries.iter().enumerate() {
+        let y = 52 + 20 * i as i32;
+        let style = e.colour.stroke_width(2);
+        match &e.glyph {
+            Glyph::Line { dashed, marker } => {
+                let segments: &[(i32, i32)] = if *dashed { &[(4, 12), (17, 25)] } else { &[(4, 28)] };
+                for &(a, b) in segments {
+                    area.draw(&PathElement::new(vec![(a, y), (b, y)], style))?;
+                }
+                if let Some(m) = marker {
+                    area.draw(&(EmptyElement::at((16, y)) + Polygon::new(outline(*m), e.colour.filled())))?;
+                }
+            }
+            Glyph::Dot => area.draw(&Circle::new((16, y), 4, e.colour.filled()))?,
+            Glyph::Block { opacity } => {
+                area.draw(&Rectangle::new([(4, y - 6), (28, y + 6)], e.colour.mix(*opacity).filled()))?
+            }
+        }
+        area.draw(&Text::new(e.label.clone(), (36, y), text.clone()))?;
+    }
+    Ok(())
+}
+
 /// A tick label: at most four significant digits, without trailing zeros after the point.
-fn tick(v: f64) -> String {
+/// On a log axis, only 1, 2 and 5 times a power of ten are labelled: the others crowd.
+fn tick(v: f64, scale: Scale) -> String {
     if v.abs() < 1e-12 {
         return "0".into();
+    }
+    if scale == Scale::Log {
+        let mantissa = v / 10f64.powf(v.log10().floor());
+        if ![1.0, 2.0, 5.0, 10.0].iter().any(|m| (mantissa - m).abs() < 1e-6 * m) {
+            return String::new();
+        }
     }
     let text = super::compare::significant(v);
     match text.split_once('e') {
@@ -229,14 +284,15 @@ fn tick(v: f64) -> String {
     }
 }
 
-/// A marker's outline about (11, 0), the middle of a legend entry, in pixels.
-fn marker_outline(marker: Marker) -> Vec<(i32, i32)> {
-    let around = |points: &[(i32, i32)]| points.iter().map(|&(x, y)| (x + 11, y)).collect();
+/// A marker's outline about its centre, in pixels.
+fn outline(marker: Marker) -> Vec<(i32, i32)> {
     match marker {
-        Marker::Circle => around(&[(4, 0), (3, 3), (0, 4), (-3, 3), (-4, 0), (-3, -3), (0, -4), (3, -3)]),
-        Marker::Square => around(&[(-4, -4), (4, -4), (4, 4), (-4, 4)]),
-        Marker::Triangle => around(&[(0, -5), (5, 4), (-5, 4)]),
-        Marker::Cross => around(&[
+        Marker::Circle => vec![(4, 0), (3, 3), (0, 4), (-3, 3), (-4, 0), (-3, -3), (0, -4), (3, -3)],
+        Marker::Square => vec![(-4, -4), (4, -4), (4, 4), (-4, 4)],
+        Marker::Triangle => vec![(0, -5), (5, 4), (-5, 4)],
+        Marker::Diamond => vec![(0, -5), (5, 0), (0, 5), (-5, 0)],
+        Marker::Down => vec![(0, 5), (5, -4), (-5, -4)],
+        Marker::Cross => vec![
             (-1, -5),
             (1, -5),
             (1, -1),
@@ -249,30 +305,6 @@ fn marker_outline(marker: Marker) -> Vec<(i32, i32)> {
             (-5, 1),
             (-5, -1),
             (-1, -1),
-        ]),
+        ],
     }
-}
-
-fn draw_markers<DB, X, Y>(
-    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
-    points: &[(f64, f64)],
-    marker: Marker,
-    c: RGBColor,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
-where
-    DB: DrawingBackend,
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-{
-    let filled = c.filled();
-    let ps = points.iter().copied();
-    match marker {
-        Marker::Circle => chart.draw_series(ps.map(|p| Circle::new(p, 4, filled)))?,
-        Marker::Square => {
-            chart.draw_series(ps.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], filled)))?
-        }
-        Marker::Triangle => chart.draw_series(ps.map(|p| TriangleMarker::new(p, 5, filled)))?,
-        Marker::Cross => chart.draw_series(ps.map(|p| Cross::new(p, 4, c.stroke_width(2))))?,
-    };
-    Ok(())
 }

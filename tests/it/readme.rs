@@ -41,3 +41,18 @@ fn readme_scripts_run() {
         script::run_source(session, block).unwrap_or_else(|e| panic!("README rhai block {}: {e}\n{block}", i + 1));
     }
 }
+
+/// Every image the README shows is a file of the repository (the report's committed plots).
+#[test]
+fn readme_images_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let images: Vec<&str> =
+        readme.split("](").skip(1).filter_map(|s| s.split(')').next()).filter(|l| l.ends_with(".png")).collect();
+    assert!(!images.is_empty(), "README.md shows no plot");
+    for image in images {
+        let file = root.join(image);
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("README image {image}: {e}"));
+        assert!(bytes.starts_with(b"\x89PNG"), "{image} is not a PNG");
+    }
+}
