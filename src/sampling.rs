@@ -276,20 +276,9 @@ pub fn sample(
 /// A solve's states, row-major, at each time of its grid.
 pub type Trajectory = Vec<(f64, Vec<f32>)>;
 
-/// The states of a [`sample`] run at every time of its grid (and at t = 1 after a [`jump`]),
-/// row-major like `x0`: how far the flow carries each point, and how straight.
-pub fn trajectory(
-    network: &Network<'_>,
-    device: &Device,
-    x0: Vec<f32>,
-    dim: usize,
-    spec: &SampleSpec<'_>,
-    noise_seed: u64,
-) -> Result<Trajectory, SampleError> {
-    solve(network, device, x0, dim, spec, noise_seed, true).map(|(_, states)| states)
-}
-
-fn solve(
+/// [`sample`], and with `record` the states at every time of its grid (and at t = 1 after a
+/// [`jump`]), row-major like `x0`: how far the flow carries each point, and how straight.
+pub fn solve(
     network: &Network<'_>,
     device: &Device,
     x0: Vec<f32>,

@@ -63,6 +63,7 @@ impl Rebuilt {
             span: self.setup.span,
         };
         let network = Network { model, schedule: self.setup.schedule.as_ref(), target: self.setup.target };
-        Ok(sampling::trajectory(&network, &device, x0, dim, &spec, seed::derive(c.seed, "sample-noise", 0))?)
+        let noise_seed = seed::derive(c.seed, "sample-noise", 0);
+        Ok(sampling::solve(&network, &device, x0, dim, &spec, noise_seed, true)?.1)
     }
 }

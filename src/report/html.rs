@@ -126,7 +126,7 @@ fn split_csv(line: &str) -> Vec<String> {
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1500px;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}\
 .facts{color:#555}nav ul{display:flex;flex-wrap:wrap;gap:1.2em;list-style:none;padding:0}\
-.plots{display:flex;flex-wrap:wrap;gap:1.2em}figure.plot{margin:0;max-width:720px}\
+.plots{display:flex;flex-wrap:wrap;gap:1.2em}figure.plot{margin:0;max-width:100%}\
 figure.plot img{max-width:100%;height:auto;border:1px solid #e4e4e4}figcaption{font-size:.85em;color:#444;margin-top:.3em}\
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}\
 th{background:#f3f3f3;cursor:pointer;position:sticky;top:0}th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}\

@@ -107,12 +107,18 @@ fn extra_keys(trials: &[&TrialResults]) -> Vec<String> {
 impl Panel<'_> {
     /// `method · sampler · key=value…`: the series a row belongs to.
     pub fn series(&self, trial: &TrialResults, row: &Row) -> String {
-        let mut parts = vec![trial.spec.config.method.clone(), row.solver.clone()];
-        for k in &self.extra {
-            let short = k.rsplit('.').next().unwrap_or(k);
-            parts.push(format!("{short}={}", trial.settings.get(k).map(show).unwrap_or_default()));
-        }
-        parts.join(" · ")
+        [vec![trial.spec.config.method.clone(), row.solver.clone()], self.extra_values(trial)].concat().join(" · ")
+    }
+
+    /// `lr=0.001`: the trial's values of the panel's extra settings, by their last name.
+    pub fn extra_values(&self, trial: &TrialResults) -> Vec<String> {
+        self.extra
+            .iter()
+            .map(|k| {
+                let short = k.rsplit('.').next().unwrap_or(k);
+                format!("{short}={}", trial.settings.get(k).map(show).unwrap_or_default())
+            })
+            .collect()
     }
 
     /// The floor of `metric` on this panel's data: the mean over the floors' seeds.

@@ -177,33 +177,23 @@ pub fn training(panel: &Panel, style: &Style) -> Option<Figure> {
     for t in &panel.trials {
         let c = &t.spec.config;
         let colour = style.methods.colour(&c.method);
-        let mut label = c.method.clone();
-        for k in &panel.extra {
-            let short = k.rsplit('.').next().unwrap_or(k);
-            label.push_str(&format!(" · {short}={}", t.settings.get(k).map(super::results::show).unwrap_or_default()));
-        }
+        let mut label = [vec![c.method.clone()], panel.extra_values(t)].concat().join(" · ");
         if several {
             label.push_str(&format!(" · seed {}", c.seed));
         }
         // Only the first seed of a method gets a legend entry: the others share its colour.
         let first = !several || Some(c.seed) == panel.first_seed();
-        if !t.curves.train.is_empty() {
-            marks.push(Mark::Line {
-                label: first.then(|| format!("{label} · training")),
-                colour,
-                points: t.curves.train.clone(),
-                marker: None,
-                dashed: false,
-            });
-        }
-        if !t.curves.validation.is_empty() {
-            marks.push(Mark::Line {
-                label: first.then(|| format!("{label} · validation")),
-                colour,
-                points: t.curves.validation.clone(),
-                marker: None,
-                dashed: true,
-            });
+        for (points, kind, dashed) in [(&t.curves.train, "training", false), (&t.curves.validation, "validation", true)]
+        {
+            if !points.is_empty() {
+                marks.push(Mark::Line {
+                    label: first.then(|| format!("{label} · {kind}")),
+                    colour,
+                    points: points.clone(),
+                    marker: None,
+                    dashed,
+                });
+            }
         }
     }
     if marks.is_empty() {

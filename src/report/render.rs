@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -83,9 +83,7 @@ fn colour(c: palette::Colour) -> RGBColor {
 }
 
 /// The data range of every mark, padded; log axes take positive values only.
-/// `snap` starts a log axis at a power of ten, where the axis's ticks begin (for NFE axes,
-/// whose smallest values would go unlabelled otherwise).
-fn range(values: impl Iterator<Item = f64>, scale: Scale, snap: bool) -> (f64, f64) {
+fn range(values: impl Iterator<Item = f64>, scale: Scale) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite() && (scale == Scale::Linear || *v > 0.0)) {
         lo = lo.min(v);
@@ -98,8 +96,7 @@ fn range(values: impl Iterator<Item = f64>, scale: Scale, snap: bool) -> (f64, f
         Scale::Log => {
             let (a, b) = (lo.log10(), hi.log10());
             let pad = ((b - a) * 0.06).max(0.05);
-            let lo = if snap { (a - pad).floor() } else { a - pad };
-            (10f64.powf(lo), 10f64.powf(b + pad))
+            (10f64.powf(a - pad), 10f64.powf(b + pad))
         }
         Scale::Linear => {
             let pad = ((hi - lo) * 0.05).max(if hi == lo { lo.abs().max(1.0) * 0.1 } else { 0.0 });
@@ -110,8 +107,8 @@ fn range(values: impl Iterator<Item = f64>, scale: Scale, snap: bool) -> (f64, f
 
 fn draw<DB: DrawingBackend>(figure: &Figure, root: DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String> {
     let points: Vec<(f64, f64)> = figure.marks.iter().flat_map(Mark::extent).collect();
-    let mut x = range(points.iter().map(|p| p.0), figure.x.scale, true);
-    let mut y = range(points.iter().map(|p| p.1), figure.y.scale, false);
+    let mut x = range(points.iter().map(|p| p.0), figure.x.scale);
+    let mut y = range(points.iter().map(|p| p.1), figure.y.scale);
     if figure.square {
         // Equal units: widen the shorter side about its centre.
         let (w, h) = (x.1 - x.0, y.1 - y.0);
@@ -128,7 +125,7 @@ fn draw<DB: DrawingBackend>(figure: &Figure, root: DrawingArea<DB, plotters::coo
     draw_legend(&legend, &entries(figure)).map_err(|e| format!("{}: {e}", figure.name))?;
     let root = plot;
     let linear = |r: (f64, f64)| RangedCoordf64::from(r.0..r.1);
-    let log = |r: (f64, f64)| (r.0..r.1).log_scale();
+    let log = |r: (f64, f64)| LogAxis { lo: r.0, hi: r.1 };
     match (figure.x.scale, figure.y.scale) {
         (Scale::Linear, Scale::Linear) => chart(figure, root, linear(x), linear(y), (x, y)),
         (Scale::Log, Scale::Linear) => chart(figure, root, log(x), linear(y), (x, y)),
@@ -161,22 +158,7 @@ where
         .x_label_area_size(44)
         .y_label_area_size(68)
         .build_cartesian_2d(x, y)?;
-    // plotters' log axes offer each decade twice (10 × 0.01 and 0.1, a rounding apart): a
-    // label equal to the one before it is left out, or it would be drawn twice, smeared.
-    let once = |scale: Scale| {
-        let last = std::cell::RefCell::new(String::new());
-        move |v: &f64| {
-            let label = tick(*v, scale);
-            let repeated = !label.is_empty() && *last.borrow() == label;
-            *last.borrow_mut() = label.clone();
-            if repeated {
-                String::new()
-            } else {
-                label
-            }
-        }
-    };
-    let (x_tick, y_tick) = (once(figure.x.scale), once(figure.y.scale));
+    let (x_tick, y_tick) = (|v: &f64| tick(*v, figure.x.scale), |v: &f64| tick(*v, figure.y.scale));
     chart
         .configure_mesh()
         .x_desc(figure.x.label.as_str())
@@ -185,9 +167,8 @@ where
         .y_label_formatter(&y_tick)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
-        // On a log axis many candidates, of which `tick` labels the round ones.
-        .x_labels(if figure.x.scale == Scale::Log { 40 } else { 10 })
-        .y_labels(if figure.y.scale == Scale::Log { 40 } else { 8 })
+        .x_labels(10)
+        .y_labels(8)
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
@@ -208,6 +189,10 @@ where
                     chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))?;
                 } else {
                     chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
+                }
+                // A curve of one point would draw nothing: it gets a dot.
+                if let ([point], None) = (points.as_slice(), marker) {
+                    chart.draw_series(std::iter::once(Circle::new(*point, 3, colour(*c).filled())))?;
                 }
                 if let Some(m) = marker {
                     let filled = colour(*c).filled();
@@ -260,6 +245,43 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw(&Text::new(e.label.clone(), (36, y), text.clone()))?;
     }
     Ok(())
+}
+
+/// A log axis with a grid line at every m·10^k (m = 1…9) inside it, of which [`tick`] labels
+/// 1, 2 and 5. (plotters' own log axis starts its lines at the first power of ten inside the
+/// range, leaving what lies below it unmarked.)
+#[derive(Debug, Clone)]
+struct LogAxis {
+    lo: f64,
+    hi: f64,
+}
+
+impl Ranged for LogAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, (from, to): (i32, i32)) -> i32 {
+        let f = (value.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10());
+        from + (f * f64::from(to - from)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // Only bold lines: the mesh's light lines are not drawn.
+        if hint.weight().allow_light_points() {
+            return Vec::new();
+        }
+        let mut points = Vec::new();
+        let mut decade = 10f64.powf(self.lo.log10().floor());
+        while decade <= self.hi {
+            points.extend((1..=9).map(|m| f64::from(m) * decade).filter(|v| (self.lo..=self.hi).contains(v)));
+            decade *= 10.0;
+        }
+        points
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
 }
 
 /// A tick label: at most four significant digits, without trailing zeros after the point.
