@@ -205,7 +205,8 @@ fn run(cli: Cli, terminal: Terminal) -> anyhow::Result<()> {
         (Some(Command::Compare { sweep_dirs, by, over }), _) => {
             let sweeps = sweep_dirs.iter().map(|d| report::SweepResults::read(d)).collect::<Result<Vec<_>, _>>()?;
             let by = (!by.is_empty()).then_some(by);
-            print!("{}", report::compare(&sweeps, &report::Aggregation { by, over }));
+            let text = report::compare(&sweeps, &report::Aggregation { by, over }).map_err(anyhow::Error::msg)?;
+            print!("{text}");
             Ok(())
         }
         (None, Some(path)) => {

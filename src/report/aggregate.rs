@@ -153,6 +153,28 @@ pub fn default_keys(sweeps: &[SweepResults], over: &str) -> Vec<String> {
     differing(sweeps).into_iter().map(|(k, _)| k).filter(|k| k != over).collect()
 }
 
+/// Refuse a grouping key that names nothing the sweeps hold (a typo would group every row
+/// under a blank), naming the known keys.
+pub fn check(sweeps: &[SweepResults], how: &Aggregation) -> Result<(), String> {
+    let settings: Vec<&String> = sweeps.iter().flat_map(|s| s.trials.iter().flat_map(|t| t.settings.keys())).collect();
+    let known = |k: &str| COLUMNS.contains(&k) || k == SWEEP || settings.iter().any(|s| *s == k);
+    for key in how.by.iter().flatten().chain(std::iter::once(&how.over)) {
+        if !known(key) {
+            let mut names: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+            names.push(SWEEP.into());
+            let mut config: Vec<String> = settings.iter().map(|s| s.to_string()).collect();
+            config.sort();
+            config.dedup();
+            names.extend(config);
+            return Err(format!(
+                "unknown key `{key}`: neither a row column nor a config key; known: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Group the sweeps' rows (floors included) and summarise every metric of each group.
 pub fn aggregate(sweeps: &[SweepResults], how: &Aggregation) -> Vec<Group> {
     let by = how.by.clone().unwrap_or_else(|| default_keys(sweeps, &how.over));

@@ -7,8 +7,10 @@ use super::aggregate::{aggregate, differing, Aggregation, Group};
 use super::results::SweepResults;
 use crate::sweep::metric_columns;
 
-/// The comparison as text: the differing settings, then the table.
-pub fn compare(sweeps: &[SweepResults], how: &Aggregation) -> String {
+/// The comparison as text: the differing settings, then the table. Grouping keys are checked
+/// first ([`super::aggregate::check`]).
+pub fn compare(sweeps: &[SweepResults], how: &Aggregation) -> Result<String, String> {
+    super::aggregate::check(sweeps, how)?;
     let mut out = String::new();
     let names: Vec<String> = sweeps.iter().map(|s| format!("{} ({})", s.name, s.dir.display())).collect();
     let _ = writeln!(out, "sweeps: {}", names.join(", "));
@@ -25,7 +27,7 @@ pub fn compare(sweeps: &[SweepResults], how: &Aggregation) -> String {
     let groups = aggregate(sweeps, how);
     let _ = writeln!(out, "\nmean ± std (n) over `{}`:", how.over);
     out.push_str(&table(&groups));
-    out
+    Ok(out)
 }
 
 /// One line per group: its key values, solver and NFE, then a cell per metric.

@@ -58,6 +58,8 @@ pub enum ReportError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("drawing {0}")]
     Draw(String),
+    #[error("no finished evaluation `{name}` in the sweep to show the samples of; its evaluations: {known}")]
+    UnknownEvaluation { name: String, known: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
@@ -94,6 +96,16 @@ const TRAJECTORIES_1D: usize = 40;
 pub fn write(sweep_dir: &Path, registry: &Arc<Registry>, options: &Options) -> Result<Report, ReportError> {
     let start = Instant::now();
     let results = SweepResults::read(sweep_dir)?;
+    if let Some(named) = &options.samples {
+        let ids: Vec<String> =
+            results.trials.iter().flat_map(|t| t.evaluated.iter().map(|e| e.evaluation.id())).collect();
+        if let Some(unknown) = named.iter().find(|n| !ids.contains(n)) {
+            let mut known = ids.clone();
+            known.sort();
+            known.dedup();
+            return Err(ReportError::UnknownEvaluation { name: unknown.clone(), known: known.join(", ") });
+        }
+    }
     let style = Style::new(&results);
     let mut quality = Vec::new();
     let mut precision = Vec::new();

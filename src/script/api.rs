@@ -356,7 +356,9 @@ fn aggregate(ctx: &NativeCallContext, sw: &SweepHandle, how: Map) -> Result<Arra
         }
     }
     let Some(results) = results(ctx, sw)? else { return Ok(Array::new()) };
-    let groups = crate::report::aggregate(std::slice::from_ref(&results), &aggregation);
+    let sweeps = std::slice::from_ref(&results);
+    crate::report::aggregate::check(sweeps, &aggregation).map_err(|e| fail(ctx, format!("aggregate: {e}")))?;
+    let groups = crate::report::aggregate(sweeps, &aggregation);
     Ok(groups.iter().map(|g| Dynamic::from_map(group_to_map(g))).collect())
 }
 

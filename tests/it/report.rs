@@ -337,3 +337,26 @@ fn the_report_opens_in_headless_chromium_with_every_plot_drawn_and_a_sortable_ta
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 50_000, "{} bytes", png.len());
 }
+
+#[test]
+fn a_misspelt_grouping_key_or_evaluation_is_refused_with_the_known_names() {
+    let sweep = SWEEPS.join("a");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["compare", "--by", "methd"])
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("unknown key `methd`") && stderr.contains("method") && stderr.contains("train.lr"),
+        "{stderr}"
+    );
+    let options = report::Options {
+        out: Some(crate::common::out_dir().join("report-refused")),
+        samples: Some(vec!["euler-3".into()]),
+    };
+    let e = report::write(&sweep, &crate::common::registry(), &options).unwrap_err().to_string();
+    assert!(e.contains("`euler-3`") && e.contains("euler-2, euler-4, euler-8"), "{e}");
+    assert!(!crate::common::out_dir().join("report-refused/report.html").exists(), "a report was written");
+}
