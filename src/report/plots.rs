@@ -51,6 +51,17 @@ fn axis_for(label: String, values: impl IntoIterator<Item = f64>) -> Axis {
     }
 }
 
+/// The values the axis must show: the lines' and levels' (a band's lower edge may reach below
+/// zero, which a log axis cuts off instead of giving up its scale).
+fn plotted(marks: &[Mark]) -> Vec<f64> {
+    marks
+        .iter()
+        .filter(|m| matches!(m, Mark::Line { .. } | Mark::Level { .. }))
+        .flat_map(|m| m.extent())
+        .map(|(_, y)| y)
+        .collect()
+}
+
 /// One series per method × sampler: its mean at each NFE over the trials (seeds) it holds.
 struct Series {
     label: String,
@@ -89,11 +100,8 @@ fn lines(series: &[Series], style: &Style) -> Vec<Mark> {
     for s in series {
         let colour = style.methods.colour(&s.method);
         let spreads: Vec<(f64, Spread)> = s.by_nfe.iter().map(|(&nfe, v)| (nfe as f64, Spread::of(v))).collect();
-        let band: Vec<(f64, f64, f64)> = spreads
-            .iter()
-            .filter_map(|(x, sp)| sp.std.map(|std| (*x, sp.mean - std, sp.mean + std)))
-            .filter(|&(_, lo, _)| lo > 0.0)
-            .collect();
+        let band: Vec<(f64, f64, f64)> =
+            spreads.iter().filter_map(|(x, sp)| sp.std.map(|std| (*x, sp.mean - std, sp.mean + std))).collect();
         if !band.is_empty() {
             marks.push(Mark::Band { colour, points: band });
         }
@@ -133,7 +141,7 @@ pub fn quality(panel: &Panel, metric: &str, style: &Style) -> Figure {
             "The dashed line is the finite-sample floor, the {metric} between two independent draws of the target: a row at it is as good as this test set can tell."
         ));
     }
-    let values = marks.iter().flat_map(|m| m.extent()).map(|(_, y)| y);
+    let values = plotted(&marks);
     Figure {
         name: format!("{metric}-vs-nfe-{}", panel.name),
         title: format!("{} on {}: quality against NFE", metric_title(metric), panel.label),
@@ -154,7 +162,7 @@ pub fn work_precision(panel: &Panel, style: &Style) -> Option<Figure> {
         return None;
     }
     let marks = lines(&series, style);
-    let values = marks.iter().flat_map(|m| m.extent()).map(|(_, y)| y);
+    let values = plotted(&marks);
     Some(Figure {
         name: format!("solver-error-vs-nfe-{}", panel.name),
         title: format!("{}: solver error against NFE (work–precision)", panel.label),
@@ -199,7 +207,7 @@ pub fn training(panel: &Panel, style: &Style) -> Option<Figure> {
     if marks.is_empty() {
         return None;
     }
-    let values = marks.iter().flat_map(|m| m.extent()).map(|(_, y)| y);
+    let values = plotted(&marks);
     Some(Figure {
         name: format!("loss-{}", panel.name),
         title: format!("{}: training loss", panel.label),

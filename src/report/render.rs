@@ -151,6 +151,8 @@ where
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let x_range = ranges.0;
+    // What lies below a log axis (a band's edge at or below zero) is drawn at its bottom.
+    let floor = |y: f64| if figure.y.scale == Scale::Log { y.max(ranges.1 .0) } else { y };
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(&figure.title, (FONT, 17).into_font().style(FontStyle::Bold))
@@ -174,9 +176,18 @@ where
         .draw()?;
     for mark in &figure.marks {
         match mark {
+            // A band at one NFE has no width: an error bar shows it.
+            Mark::Band { colour: c, points } if points.len() == 1 => {
+                let (x, lo, hi) = points[0];
+                let lo = floor(lo);
+                let bar = colour(*c).mix(0.6).stroke_width(2);
+                chart.draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], bar)))?;
+                let cap = |y: f64| EmptyElement::at((x, y)) + PathElement::new(vec![(-5, 0), (5, 0)], bar);
+                chart.draw_series([cap(lo), cap(hi)])?;
+            }
             Mark::Band { colour: c, points } => {
                 let mut outline: Vec<(f64, f64)> = points.iter().map(|&(x, _, hi)| (x, hi)).collect();
-                outline.extend(points.iter().rev().map(|&(x, lo, _)| (x, lo)));
+                outline.extend(points.iter().rev().map(|&(x, lo, _)| (x, floor(lo))));
                 chart.draw_series(std::iter::once(Polygon::new(outline, colour(*c).mix(0.18).filled())))?;
             }
             Mark::Level { colour: c, y, .. } => {
