@@ -29,6 +29,7 @@ pub struct Setup {
 impl Setup {
     pub fn new(resolved: &Resolved, registry: Arc<Registry>) -> Result<Setup, ConfigError> {
         let c = &resolved.config;
+        resolved.check_ranges()?;
         let data = build::<dyn Dataset>(&registry, resolved, "data.target", &c.data.target, &c.data.target_params)?;
         let dim = data.dim();
         let mut source_params = c.data.source_params.clone();
@@ -96,6 +97,7 @@ impl Setup {
                 format!("the jump to the data divides by σ(t_end), but σ({}) = {sigma_end}", span.1),
             ));
         }
+        check_evaluation_names(resolved, &registry)?;
         let setup = Setup { registry, source, data, schedule, target, coupling, dim, oracle, span };
         setup.check_path(resolved)?;
         setup.check_reflow(resolved)?;
@@ -298,4 +300,21 @@ pub fn plugin_params(params: &PluginParams) -> Result<BTreeMap<String, ParamValu
             Ok((k.clone(), value))
         })
         .collect()
+}
+
+/// The evaluation's plugins named by the config (metrics, time grid, reference solver), found
+/// now: an unknown name would otherwise surface only after the trial has trained.
+fn check_evaluation_names(resolved: &Resolved, registry: &Registry) -> Result<(), ConfigError> {
+    let e = &resolved.config.eval;
+    crate::evaluate::needs(registry, &e.metrics).map_err(|err| {
+        // The error names its key already; the config error names it with its source.
+        let message = err.to_string();
+        resolved.key_error("eval.metrics", message.trim_start_matches("eval.metrics: "))
+    })?;
+    registry
+        .build::<dyn runner_sdk::TimeGrid>(&e.grid, &Default::default())
+        .map_err(|err| resolved.key_error("eval.grid", err))?;
+    crate::solvers::build(registry, &e.reference_solver, &Default::default())
+        .map_err(|err| resolved.key_error("eval.reference_solver", err))?;
+    Ok(())
 }

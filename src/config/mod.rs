@@ -1,6 +1,7 @@
 //! Configuration: the schema of a trial's config and its layering with provenance.
 
 mod layers;
+mod ranges;
 mod schema;
 
 use std::path::PathBuf;

@@ -86,8 +86,8 @@ impl<T: ?Sized> Registered<T> {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum RegistryError {
-    #[error("unknown {kind} `{name}`; known: {known}")]
-    Unknown { kind: &'static str, name: String, known: String },
+    #[error("unknown {kind} `{name}`{hint}; known: {known}")]
+    Unknown { kind: &'static str, name: String, hint: String, known: String },
     #[error("{kind} `{name}` of {new} is already registered by {old}")]
     Duplicate { kind: &'static str, name: String, old: Box<Origin>, new: Box<Origin> },
     #[error(transparent)]
@@ -176,10 +176,14 @@ impl Registry {
     /// The plugin of kind `T` called `name`, or an error that lists the known names.
     pub fn find<T: Pluggable + ?Sized>(&self, name: &str) -> Result<&Registered<T>, RegistryError> {
         let table = T::table(self);
-        table.iter().find(|r| r.info.name == name).ok_or_else(|| RegistryError::Unknown {
-            kind: T::KIND.name(),
-            name: name.to_string(),
-            known: table.iter().map(|r| r.info.name.as_ref()).collect::<Vec<_>>().join(", "),
+        table.iter().find(|r| r.info.name == name).ok_or_else(|| {
+            let names: Vec<&str> = table.iter().map(|r| r.info.name.as_ref()).collect();
+            RegistryError::Unknown {
+                kind: T::KIND.name(),
+                name: name.to_string(),
+                hint: crate::suggest::hint(name, names.iter().copied()),
+                known: names.join(", "),
+            }
         })
     }
 

@@ -106,11 +106,13 @@ fn validation_keeps_the_checkpoint_with_the_lowest_validation_loss() {
 }
 
 #[test]
-fn validation_without_a_period_is_refused_by_key() {
+fn validation_without_a_period_is_refused_by_key_before_training() {
     let dir = tempfile::tempdir().unwrap();
-    let mut t = trial(dir.path(), &["train.val_size=100", "train.val_every=0"]);
-    let err = t.train().expect_err("a validation period of 0").to_string();
-    assert!(err.contains("train.val_every"), "{err}");
+    let mut layers = Layers::new();
+    layers.set_args(&["train.val_size=100".to_string(), "train.val_every=0".to_string()]).unwrap();
+    let refused = Trial::create(dir.path(), layers.resolve(&[]).unwrap(), crate::common::registry());
+    let err = refused.err().expect("a validation period of 0").to_string();
+    assert!(err.contains("train.val_every") && err.contains("at least 1"), "{err}");
 }
 
 #[test]
