@@ -197,7 +197,7 @@ impl Layers {
         order.push(&self.sets);
 
         let figment = order.iter().fold(Figment::new(), |f, layer| f.merge((*layer).clone()));
-        let config: RunnerConfig = figment.extract().map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        let config: RunnerConfig = figment.extract().map_err(|e| extract_error(e, &order))?;
 
         let mut sources = BTreeMap::new();
         let value = Value::serialize(&config).map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -226,6 +226,28 @@ impl Resolved {
         }
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
         lines.iter().map(|(l, s)| format!("{l:width$}  # {s}\n")).collect()
+    }
+}
+
+/// A value of the wrong type, or a key the schema does not know, named with the layer that set
+/// it (file and line, variable, script map, `--set`).
+fn extract_error(e: figment::Error, order: &[&Layer]) -> ConfigError {
+    let first = e.clone().into_iter().next();
+    match first {
+        Some(err) if !err.path.is_empty() => {
+            let key = err.path.join(".");
+            let source_desc = order.iter().rev().find_map(|l| l.locate(&key)).unwrap_or_else(|| "default".into());
+            let message = match &err.kind {
+                figment::error::Kind::UnknownField(field, known) => format!(
+                    "unknown key `{field}`{}; known: {}",
+                    crate::suggest::hint(field, known.iter().copied()),
+                    known.join(", ")
+                ),
+                kind => kind.to_string(),
+            };
+            ConfigError::Key { key, source_desc, message }
+        }
+        _ => ConfigError::Invalid(describe_figment_error(e)),
     }
 }
 

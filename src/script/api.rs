@@ -108,6 +108,7 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     let s = state.clone();
     engine.register_fn("sweep", move |ctx: NativeCallContext, name: &str| -> Result<SweepHandle> {
         let st = s.borrow();
+        Sweep::check_name(name).map_err(|e| fail(&ctx, e))?;
         if st.dry_run {
             return Ok(SweepHandle { name: name.to_string(), sweep: None });
         }

@@ -58,6 +58,10 @@ pub enum TrialError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: another process ({pid} on {host}) is running this trial", dir.display())]
     Locked { dir: PathBuf, host: String, pid: u32 },
+    #[error(
+        "sweep name `{name}`: a sweep is one directory under `out`; use letters, digits, `-`, `_` and `.` (not first)"
+    )]
+    BadName { name: String },
     #[error("{}: not a sweep directory (no sweep.json): {source}", dir.display())]
     NotASweep { dir: PathBuf, source: std::io::Error },
 }
@@ -105,7 +109,19 @@ pub struct Sweep {
 }
 
 impl Sweep {
+    /// A sweep's name is one directory of letters, digits, `-`, `_` and `.`: a name from a
+    /// script cannot write outside `out`.
+    pub fn check_name(name: &str) -> Result<(), TrialError> {
+        let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        match !name.is_empty() && !name.starts_with('.') && plain {
+            true => Ok(()),
+            false => Err(TrialError::BadName { name: name.to_string() }),
+        }
+    }
+
+    /// `<out>/<name>/`, created.
     pub fn create(out: &Path, name: &str) -> Result<Sweep, TrialError> {
+        Sweep::check_name(name)?;
         let dir = out.join(name);
         fs::create_dir_all(&dir).map_err(|e| TrialError::io(&dir, e))?;
         Ok(Sweep { name: name.to_string(), dir, trials: Vec::new(), floors: Vec::new() })
