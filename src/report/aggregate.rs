@@ -46,13 +46,6 @@ pub struct Group {
     pub metrics: BTreeMap<String, Spread>,
 }
 
-impl Group {
-    /// `method=fm, solver=euler` style: the group's key values.
-    pub fn label(&self) -> String {
-        self.key.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" · ")
-    }
-}
-
 /// Mean and sample standard deviation (n − 1 in the denominator; none for one value).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spread {
@@ -103,13 +96,22 @@ impl Sourced<'_> {
     }
 }
 
-/// Every row of the sweeps, each with its sweep's name (or its directory, where two compared
-/// sweeps share a name).
+/// What the `sweep` key holds for each sweep: its name, or its directory where two compared
+/// sweeps share a name.
+fn sweep_names(sweeps: &[SweepResults]) -> Vec<&str> {
+    sweeps
+        .iter()
+        .map(|s| match sweeps.iter().filter(|o| o.name == s.name).count() > 1 {
+            true => s.dir.to_str().unwrap_or(&s.name),
+            false => s.name.as_str(),
+        })
+        .collect()
+}
+
+/// Every row of the sweeps, each with its sweep's name ([`sweep_names`]).
 pub fn sourced(sweeps: &[SweepResults]) -> Vec<Sourced<'_>> {
     let mut out = Vec::new();
-    for s in sweeps {
-        let shared = sweeps.iter().filter(|o| o.name == s.name).count() > 1;
-        let name = if shared { s.dir.to_str().unwrap_or(&s.name) } else { s.name.as_str() };
+    for (s, name) in sweeps.iter().zip(sweep_names(sweeps)) {
         out.extend(s.rows().into_iter().map(|(row, settings)| Sourced { sweep: name, row, settings }));
     }
     out
@@ -124,14 +126,7 @@ pub fn differing(sweeps: &[SweepResults]) -> Vec<(String, Vec<String>)> {
     keys.dedup();
     let mut out = Vec::new();
     if sweeps.len() > 1 {
-        let rows = sourced(sweeps);
-        let mut names: Vec<String> = Vec::new();
-        for r in &rows {
-            if !names.iter().any(|n| n == r.sweep) {
-                names.push(r.sweep.to_string());
-            }
-        }
-        out.push((SWEEP.to_string(), names));
+        out.push((SWEEP.to_string(), sweep_names(sweeps).into_iter().map(String::from).collect()));
     }
     for key in keys {
         let mut values: Vec<String> = Vec::new();
@@ -160,15 +155,14 @@ pub fn check(sweeps: &[SweepResults], how: &Aggregation) -> Result<(), String> {
     let known = |k: &str| COLUMNS.contains(&k) || k == SWEEP || settings.iter().any(|s| *s == k);
     for key in how.by.iter().flatten().chain(std::iter::once(&how.over)) {
         if !known(key) {
-            let mut names: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-            names.push(SWEEP.into());
-            let mut config: Vec<String> = settings.iter().map(|s| s.to_string()).collect();
+            let mut config: Vec<&str> =
+                settings.iter().map(|s| s.as_str()).filter(|s| !COLUMNS.contains(s) && *s != "out").collect();
             config.sort();
             config.dedup();
-            names.extend(config);
             return Err(format!(
-                "unknown key `{key}`: neither a row column nor a config key; known: {}",
-                names.join(", ")
+                "unknown key `{key}`: neither a row column ({}, {SWEEP}) nor a config key ({})",
+                COLUMNS.join(", "),
+                config.join(", ")
             ));
         }
     }

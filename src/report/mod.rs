@@ -130,7 +130,7 @@ pub fn write(sweep_dir: &Path, registry: &Arc<Registry>, options: &Options) -> R
             let mut rebuilt = match Rebuilt::new(trial, registry) {
                 Ok(r) => r,
                 Err(e) => {
-                    tracing::warn!("report: no sample plots for {}: {e}", trial.id);
+                    tracing::warn!("report: no sample plots for {}: {e}", trial.spec.id);
                     continue;
                 }
             };
@@ -150,7 +150,7 @@ pub fn write(sweep_dir: &Path, registry: &Arc<Registry>, options: &Options) -> R
                     match rebuilt.trajectory(trial, e, count) {
                         Ok(states) => flows.push(plots::flow(&panel, trial, e, &states, &rebuilt.target, dim, &style)),
                         Err(err) => {
-                            tracing::warn!("report: no trajectories for {} {}: {err}", trial.id, e.evaluation.id())
+                            tracing::warn!("report: no trajectories for {} {}: {err}", trial.spec.id, e.evaluation.id())
                         }
                     }
                 }
@@ -184,7 +184,8 @@ pub fn write(sweep_dir: &Path, registry: &Arc<Registry>, options: &Options) -> R
         }
         page_sections.push(Section { title: title.into(), intro: intro.into(), figures: drawn });
     }
-    let rows = sweep::collect(sweep_dir)?;
+    // The rows as summary.csv has them: floors, then each trial's, in declaration order.
+    let rows: Vec<sweep::Row> = results.rows().into_iter().map(|(row, _)| row.clone()).collect();
     let csv = sweep::to_csv(&rows);
     let dir = sweep_dir.display().to_string();
     let page = Page {
@@ -206,14 +207,16 @@ fn chosen<'a>(trial: &'a TrialResults, named: Option<&[String]>) -> Vec<&'a Eval
     if let Some(ids) = named {
         return trial.evaluated.iter().filter(|e| ids.contains(&e.evaluation.id())).collect();
     }
-    let mut out: Vec<&Evaluated> = Vec::new();
-    for e in &trial.evaluated {
-        let same: Vec<&Evaluated> = trial.evaluated.iter().filter(|o| o.row.solver == e.row.solver).collect();
-        let fewest = same.iter().min_by_key(|o| o.row.nfe).expect("e itself");
-        let most = same.iter().max_by_key(|o| o.row.nfe).expect("e itself");
-        if (std::ptr::eq(*fewest, e) || std::ptr::eq(*most, e)) && !out.iter().any(|o| std::ptr::eq(*o, e)) {
-            out.push(e);
-        }
-    }
-    out
+    let span = |solver: &str| {
+        let nfes = trial.evaluated.iter().filter(|o| o.row.solver == solver).map(|o| o.row.nfe);
+        nfes.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)))
+    };
+    trial
+        .evaluated
+        .iter()
+        .filter(|e| {
+            let (fewest, most) = span(&e.row.solver);
+            e.row.nfe == fewest || e.row.nfe == most
+        })
+        .collect()
 }

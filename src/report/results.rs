@@ -23,7 +23,6 @@ pub struct SweepResults {
 /// A trial: its config (as its settings, the keys that name it) and what it computed.
 #[derive(Debug, Clone)]
 pub struct TrialResults {
-    pub id: String,
     pub dir: PathBuf,
     pub spec: TrialSpec,
     pub settings: Settings,
@@ -42,7 +41,6 @@ pub struct Evaluated {
 /// A floor's row and, where the sweep recorded it, the config it was drawn with.
 #[derive(Debug, Clone)]
 pub struct FloorResult {
-    pub id: String,
     pub settings: Option<Settings>,
     pub row: Row,
 }
@@ -74,21 +72,13 @@ impl SweepResults {
                 })
                 .collect();
             let curves = LossCurves::read(&trial_dir, spec.config.train.steps);
-            trials.push(TrialResults {
-                id: id.clone(),
-                settings: settings(&spec.config),
-                dir: trial_dir,
-                spec,
-                evaluated,
-                curves,
-            });
+            trials.push(TrialResults { settings: settings(&spec.config), dir: trial_dir, spec, evaluated, curves });
         }
         let mut floors = Vec::new();
         for id in &manifest.references {
-            let path = sweep::floor_path(dir, id);
-            let Ok(row) = crate::files::read_json::<Row>(&path) else { continue };
+            let Some(row) = sweep::read_floor(dir, id)? else { continue };
             let settings = sweep::read_floor_config(dir, id).ok().map(|c| settings(&c));
-            floors.push(FloorResult { id: id.clone(), settings, row });
+            floors.push(FloorResult { settings, row });
         }
         Ok(SweepResults { name: manifest.name, dir: dir.to_path_buf(), trials, floors })
     }

@@ -210,6 +210,16 @@ pub fn floor_path(sweep_dir: &Path, id: &str) -> PathBuf {
     sweep_dir.join(REFERENCES).join(format!("{id}.json"))
 }
 
+/// Floor `id`'s row: none while it is not computed yet; an error where its file does not parse.
+pub fn read_floor(sweep_dir: &Path, id: &str) -> Result<Option<Row>, TrialError> {
+    let path = floor_path(sweep_dir, id);
+    match read_json(&path) {
+        Ok(row) => Ok(Some(row)),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(TrialError::io(&path, e)),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The file of floor `id`'s config (what its row was drawn with, for reports that group rows
 /// by setting).
 fn floor_config_path(sweep_dir: &Path, id: &str) -> PathBuf {
@@ -233,13 +243,7 @@ pub fn collect(sweep_dir: &Path) -> Result<Vec<Row>, TrialError> {
     let manifest = Manifest::read(sweep_dir)?;
     let mut rows = Vec::new();
     for id in &manifest.references {
-        let path = floor_path(sweep_dir, id);
-        match read_json(&path) {
-            Ok(row) => rows.push(row),
-            // A floor not computed yet has no row; one that does not parse is an error.
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(TrialError::io(&path, e)),
-            Err(_) => {}
-        }
+        rows.extend(read_floor(sweep_dir, id)?);
     }
     for id in &manifest.trials {
         let dir = sweep_dir.join(id);
