@@ -25,6 +25,7 @@ pub mod seed;
 pub mod setup;
 pub mod simd;
 pub mod solvers;
+pub mod source;
 pub mod suggest;
 pub mod sweep;
 pub mod targets;

@@ -71,9 +71,8 @@ impl Layer {
         lookup(&self.dict, &segments)?;
         Some(match &self.origin {
             Origin::RunnerToml(p) | Origin::ScriptToml(p) => {
-                let line = self.text.as_deref().and_then(|t| toml_line(t, key));
-                match line {
-                    Some(n) => format!("{}:{n}", p.display()),
+                match self.text.as_deref().and_then(|t| toml_line(t, key)) {
+                    Some((line, column)) => format!("{}:{line}:{column}", p.display()),
                     None => p.display().to_string(),
                 }
             }
@@ -245,7 +244,7 @@ fn extract_error(e: figment::Error, order: &[&Layer]) -> ConfigError {
                 ),
                 kind => kind.to_string(),
             };
-            ConfigError::Key { key, source_desc, message }
+            ConfigError::key(&key, &source_desc, message)
         }
         _ => ConfigError::Invalid(describe_figment_error(e)),
     }
@@ -258,8 +257,16 @@ fn describe_figment_error(e: figment::Error) -> String {
 
 fn toml_layer(path: &Path, origin: Origin) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { path: path.to_path_buf(), source: e })?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let (line, column) = crate::source::line_column(&text, e.span().map_or(0, |s| s.start));
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().to_string(),
+            excerpt: crate::source::excerpt(&text, line, Some(column)),
+        }
+    })?;
     let dict = match Value::serialize(table) {
         Ok(Value::Dict(_, d)) => d,
         _ => Dict::new(),
@@ -345,28 +352,37 @@ fn render(v: &Value) -> String {
     }
 }
 
-/// The 1-based line that sets dotted `key` in TOML `text`: a `key = …` line under its
+/// How many characters of `line` come before `value` (the text after its `=`) starts.
+fn value_column(line: &str, value: &str) -> usize {
+    let value_start = line.len() - value.len() + (value.len() - value.trim_start().len());
+    line[..value_start].chars().count()
+}
+
+/// The 1-based line and column that set dotted `key` in TOML `text`: a `key = …` line under its
 /// `[table]` header, or failing that the line of the nearest enclosing key (inline tables).
-fn toml_line(text: &str, key: &str) -> Option<usize> {
+fn toml_line(text: &str, key: &str) -> Option<(usize, usize)> {
     let mut table = String::new();
-    let mut found: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
+    let mut found: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let indent = raw.chars().take_while(|c| c.is_whitespace()).count();
+        let at = (i + 1, indent + 1);
         if line.starts_with("[[") {
             continue;
         }
         if let Some(header) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
             table = unquote_path(header);
-            found.entry(table.clone()).or_insert(i + 1);
+            found.entry(table.clone()).or_insert(at);
             continue;
         }
         if line.starts_with('#') {
             continue;
         }
-        if let Some((k, _)) = line.split_once('=') {
+        if let Some((k, value)) = line.split_once('=') {
             let k = unquote_path(k);
             let full = if table.is_empty() { k } else { format!("{table}.{k}") };
-            found.entry(full).or_insert(i + 1);
+            // The column of the value, which is what a bad-value message is about.
+            found.entry(full).or_insert((i + 1, indent + value_column(line, value) + 1));
         }
     }
     let mut probe = key.to_string();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::{cores, Launch, LaunchError, Launched, Launcher};
 use crate::progress::SweepProgress;
+use crate::sweep;
 
 pub struct Local;
 
@@ -51,8 +52,10 @@ impl Launcher for Local {
                     Ok(None) => still.push((id, child)),
                     Ok(Some(status)) => {
                         if !status.success() {
-                            let log = launch.sweep_dir.join(&id).join(WORKER_LOG);
+                            let dir = launch.sweep_dir.join(&id);
+                            let log = dir.join(WORKER_LOG);
                             tracing::warn!(trial = %id, "the worker exited with {status}: see {}", log.display());
+                            sweep::record_worker_exit(&dir, &status.to_string())?;
                         }
                         progress.trial_done();
                     }

@@ -146,19 +146,17 @@ pub(super) fn register(engine: &mut Engine, state: Rc<RefCell<State>>) {
     let s = state.clone();
     engine.register_fn("run", move |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Map> {
         let Some(sweep) = &sw.sweep else { return Ok(Map::new()) };
-        let st = s.borrow();
-        let report = run_sweep(&st, &sweep.borrow()).map_err(|e| fail(&ctx, e))?;
+        let (report, stopped) = run_sweep(&s.borrow(), &sweep.borrow()).map_err(|e| fail(&ctx, e))?;
+        s.borrow_mut().record(stopped);
         Ok(report)
     });
 
     engine.register_fn("rows", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Array> {
         Ok(rows(&ctx, sw)?.iter().map(|r| Dynamic::from_map(row_to_map(r))).collect())
     });
-    engine.register_fn("table", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<String> {
-        Ok(sweep::to_table(&rows(&ctx, sw)?))
-    });
+    engine.register_fn("table", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<String> { table(&ctx, sw) });
     engine.register_fn("print_table", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<()> {
-        print!("{}", sweep::to_table(&rows(&ctx, sw)?));
+        print!("{}", table(&ctx, sw)?);
         Ok(())
     });
     engine.register_fn("aggregate", |ctx: NativeCallContext, sw: &mut SweepHandle| -> Result<Array> {
@@ -300,7 +298,8 @@ fn evaluate(ctx: &NativeCallContext, tr: &TrialHandle, request: Evaluation) -> R
     let mut sweep = sweep.borrow_mut();
     let resolved = sweep.trials()[*index].resolved();
     setup.check_solver(&resolved, &request.solver, &request.params).map_err(|e| fail(ctx, e))?;
-    crate::solvers::build(&setup.registry, &request.solver, &request.params).map_err(|e| fail(ctx, e))?;
+    let (built, _) = solvers::build(&setup.registry, &request.solver, &request.params).map_err(|e| fail(ctx, e))?;
+    solvers::steps_for_nfe(&request.solver, built.as_ref(), request.nfe).map_err(|e| fail(ctx, e))?;
     let file = sweep::record_path(&sweep.trial_dir(&tr.id), &request.id());
     sweep.trial_mut(*index).add(request);
     Ok(RowHandle { file: Some(file), evaluation: true })
@@ -314,6 +313,18 @@ fn rows(ctx: &NativeCallContext, sw: &SweepHandle) -> Result<Vec<Row>> {
         return Ok(Vec::new());
     }
     sweep::collect(&dir).map_err(|e| fail(ctx, e))
+}
+
+/// The summary table: every row on disk, then the evaluations of failed trials.
+fn table(ctx: &NativeCallContext, sw: &SweepHandle) -> Result<String> {
+    let rows = rows(ctx, sw)?;
+    let failures = match &sw.sweep {
+        Some(sweep) if sweep.borrow().dir.join(sweep::MANIFEST).is_file() => {
+            sweep::failures(&sweep.borrow().dir).map_err(|e| fail(ctx, e))?
+        }
+        _ => Vec::new(),
+    };
+    Ok(sweep::to_table(&rows, &failures))
 }
 
 /// The sweep's results on disk (`None` in a dry run, or before the run).

@@ -33,6 +33,8 @@ mod api;
 mod run;
 mod values;
 
+pub use run::Stopped;
+
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -50,8 +52,31 @@ use crate::progress::Terminal;
 pub enum ScriptError {
     #[error("cannot read script {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{location}: {message}")]
-    Failed { location: String, message: String },
+    /// `excerpt` is the script line the location points at (empty where it has none).
+    #[error("{location}: {message}{excerpt}")]
+    Failed { location: String, message: String, excerpt: String },
+    /// The script ran to its end, but trials of its sweeps failed or stopped.
+    #[error("{}", stopped_message(.0))]
+    TrialsFailed(Vec<Stopped>),
+}
+
+/// How many trials did not finish, where their reasons are, and the first line of each.
+fn stopped_message(stopped: &[Stopped]) -> String {
+    let failed: usize = stopped.iter().map(|s| s.failed.len()).sum();
+    let trials: usize = stopped.iter().map(|s| s.trials).sum();
+    let mut out = format!(
+        "{failed} of {trials} trials did not finish; each one's reason is in its directory's run.json \
+         (and events.jsonl, worker.log), and a rerun of the script retries them:"
+    );
+    for s in stopped {
+        let dir = s.dir.display();
+        out.push_str(&format!("\n  {dir} (`runner status {dir}`):"));
+        for t in &s.failed {
+            let why = t.error.as_deref().and_then(|e| e.lines().next()).unwrap_or("it stopped before finishing");
+            out.push_str(&format!("\n    {}: {}: {why}", t.id, t.status));
+        }
+    }
+    out
 }
 
 /// What a script run needs from the command line.
@@ -94,9 +119,19 @@ pub(crate) struct State {
     pub force: bool,
     pub program: PathBuf,
     pub terminal: Terminal,
+    /// The sweeps whose last run left trials failed or unfinished.
+    pub stopped: Vec<Stopped>,
 }
 
 impl State {
+    /// Keep the latest run's outcome of its sweep (a later run that finishes them clears it).
+    pub fn record(&mut self, run: Stopped) {
+        self.stopped.retain(|s| s.dir != run.dir);
+        if !run.failed.is_empty() {
+            self.stopped.push(run);
+        }
+    }
+
     /// `file:line:column` of a position in the script.
     pub fn location(&self, pos: Position) -> String {
         match (pos.line(), pos.position()) {
@@ -133,6 +168,7 @@ pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
         force: session.force,
         program: session.program,
         terminal: session.terminal,
+        stopped: Vec::new(),
     }));
     let mut engine = Engine::new();
     // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits
@@ -140,17 +176,33 @@ pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
     engine.set_max_expr_depths(256, 256);
     engine.on_print(|s| println!("{s}"));
     api::register(&mut engine, state.clone());
-    engine.run(source).map_err(|e| failed(&state.borrow(), *e))
+    engine.run(source).map_err(|e| failed(&state.borrow(), source, *e))?;
+    let stopped = std::mem::take(&mut state.borrow_mut().stopped);
+    match stopped.is_empty() {
+        true => Ok(()),
+        false => Err(ScriptError::TrialsFailed(stopped)),
+    }
 }
 
-fn failed(state: &State, err: EvalAltResult) -> ScriptError {
-    // Errors raised inside a function call carry the call's position; unwrap to the innermost
-    // message, which is ours, and report the outermost position, which is in the script.
-    let location = state.location(err.position());
+/// The error at the line that raised it. An error inside a script function is wrapped once
+/// per call on the way out; the innermost position is the line that failed (the call of a
+/// runner function, whose messages are ours), and the calls it was reached through follow.
+fn failed(state: &State, source: &str, err: EvalAltResult) -> ScriptError {
+    let mut calls = Vec::new();
     let mut inner = err;
-    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
+    while let EvalAltResult::ErrorInFunctionCall(name, _, e, at) = inner {
+        calls.push((name, at));
         inner = *e;
     }
+    let at = match inner.position() {
+        p if p.is_none() => calls.last().map_or(Position::NONE, |(_, at)| *at),
+        p => p,
+    };
+    let mut location = state.location(at);
+    for (name, called) in calls.iter().rev() {
+        location.push_str(&format!(" (in `{name}`, called at {})", state.location(*called)));
+    }
+    let mut excerpt = at.line().map(|l| crate::source::excerpt(source, l, at.position())).unwrap_or_default();
     let message = match inner {
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         mut other => {
@@ -158,5 +210,9 @@ fn failed(state: &State, err: EvalAltResult) -> ScriptError {
             other.to_string()
         }
     };
-    ScriptError::Failed { location, message }
+    // A config error from a script map shows that same line already.
+    if message.ends_with(&excerpt) {
+        excerpt.clear();
+    }
+    ScriptError::Failed { location, message, excerpt }
 }

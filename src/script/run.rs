@@ -6,10 +6,21 @@ use rhai::{Array, Dynamic, Map};
 
 use super::State;
 use crate::launch::{self, Launch, Launched};
-use crate::sweep::{self, trial_states, Sweep, TrialStatus};
+use std::path::PathBuf;
 
-/// Run what is not finished; returns `#{ trials, launched, done, failed, submitted }`.
-pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<Map> {
+use crate::sweep::{self, trial_states, Sweep, TrialState, TrialStatus};
+
+/// The trials of one sweep that a finished launch left failed or unfinished.
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    pub dir: PathBuf,
+    pub trials: usize,
+    pub failed: Vec<TrialState>,
+}
+
+/// Run what is not finished; returns `#{ trials, launched, done, failed, submitted }` and the
+/// trials that did not finish.
+pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<(Map, Stopped)> {
     let config = state.layers.resolve(&[])?.config.launcher;
     let launcher = launch::build(&config.kind)?;
     let program = launch::worker_program(&config, &state.program)?;
@@ -42,7 +53,11 @@ pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<Map> {
     report.insert("launched".into(), (pending.len() as i64).into());
     let done = states.iter().filter(|s| s.status == TrialStatus::Done).count();
     report.insert("done".into(), (done as i64).into());
-    let failed: Vec<_> = states.iter().filter(|s| s.status != TrialStatus::Done).collect();
+    let failed: Vec<TrialState> = match &launched {
+        Launched::Finished => states.iter().filter(|s| s.status != TrialStatus::Done).cloned().collect(),
+        // Submitted trials run later: none has failed yet.
+        Launched::Submitted { .. } => Vec::new(),
+    };
     let jobs: Array = match &launched {
         Launched::Submitted { jobs } => jobs.iter().map(|j| Dynamic::from(j.clone())).collect(),
         Launched::Finished => Array::new(),
@@ -55,5 +70,5 @@ pub fn run_sweep(state: &State, sweep: &Sweep) -> anyhow::Result<Map> {
         }
         report.insert("failed".into(), failed.iter().map(|s| Dynamic::from(s.id.clone())).collect::<Array>().into());
     }
-    Ok(report)
+    Ok((report, Stopped { dir: sweep.dir.clone(), trials: states.len(), failed }))
 }

@@ -25,9 +25,9 @@ use thiserror::Error;
 pub use events::{read_events, Event, EventLog, Observer, SampleEvent, Silent, EVENTS};
 pub use lock::{is_locked, read_holder, Holder, TrialLock};
 pub use npy::{read as read_npy, write as write_npy};
-pub use run::{read_record, record_path, reset, run_trial, Outcome};
+pub use run::{read_record, record_path, record_worker_exit, reset, run_trial, Outcome};
 pub use spec::{identity, trial_id, Evaluation, EvaluationRecord, TrialSpec};
-pub use status::{trial_state, trial_states, TrialState, TrialStatus};
+pub use status::{failures, trial_state, trial_states, Failure, TrialState, TrialStatus};
 pub use summary::{metric_columns, to_csv, to_table, Row};
 pub use trial::{read_fit, reference, test_target, Fit, Trial, FIT, NETWORK, SOLVER_ERROR};
 
@@ -52,6 +52,10 @@ pub enum TrialError {
     Evaluate(#[from] EvaluateError),
     #[error("flow metrics: {0}")]
     Flow(#[from] FlowError),
+    #[error("its worker process stopped ({how}) before it could record why; its output is in worker.log")]
+    WorkerDied { how: String },
+    #[error("panicked: {message}")]
+    Panicked { message: String },
     #[error("the trial is not trained yet: train it before evaluating it")]
     NotTrained,
     #[error("{path}: {source}")]

@@ -58,12 +58,27 @@ pub fn reset(trial_dir: &Path) -> Result<(), TrialError> {
 /// How often a running training logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
-/// Run the trial whose spec is in `trial_dir`: everything it has not finished.
+/// Run the trial whose spec is in `trial_dir`: everything it has not finished. A panic in it
+/// (a bug, or a plugin's that its boundary did not catch) fails this trial, recorded as any
+/// failure is, instead of taking down the process and the sweep's other trials.
 pub fn run_trial(
     trial_dir: &Path,
     registry: Arc<Registry>,
     observer: &mut dyn Observer,
 ) -> Result<Outcome, TrialError> {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_locked(trial_dir, registry, observer)));
+    run.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let id = trial_dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        Err(record_failure(trial_dir, &id, observer, TrialError::Panicked { message }))
+    })
+}
+
+fn run_locked(trial_dir: &Path, registry: Arc<Registry>, observer: &mut dyn Observer) -> Result<Outcome, TrialError> {
     let _lock = TrialLock::acquire(trial_dir)?;
     let mut logged = Logged { inner: observer, log: EventLog::new(trial_dir), every: PROGRESS_EVERY, last: None };
     let observer: &mut dyn Observer = &mut logged;
@@ -80,7 +95,7 @@ pub fn run_trial(
         .collect();
     let mut trial = match Trial::open(trial_dir, spec.resolved(), registry) {
         Ok(t) => t,
-        Err(e) => return Err(fail_before(trial_dir, &spec.id, observer, e)),
+        Err(e) => return Err(record_failure(trial_dir, &spec.id, observer, e)),
     };
     let started = Event::Started {
         host: host_name(),
@@ -125,12 +140,27 @@ pub fn run_trial(
     Ok(outcome)
 }
 
-/// Record a failure before the trial could be built (its plugins, its device).
-fn fail_before(trial_dir: &Path, id: &str, observer: &mut dyn Observer, e: TrialError) -> TrialError {
+/// Record a failure where no [`Trial`] is at hand to do it: before the trial could be built (its
+/// plugins, its device), or after a panic.
+fn record_failure(trial_dir: &Path, id: &str, observer: &mut dyn Observer, e: TrialError) -> TrialError {
     let event = Event::Failed { error: e.to_string() };
     let _ = EventLog::new(trial_dir).append(&event);
     observer.event(id, &event);
     let run = serde_json::json!({ "trial": id, "status": "failed", "error": e.to_string() });
     let _ = write_atomic(&trial_dir.join("run.json"), run.to_string().as_bytes());
     e
+}
+
+/// A worker process that ran the trial in `trial_dir` ended in failure (`how`: its exit status).
+/// Where it could not say why itself (killed, out of memory, aborted), say so for it; a trial
+/// it finished, or whose failure it recorded, is left as it is.
+pub fn record_worker_exit(trial_dir: &Path, how: &str) -> Result<(), TrialError> {
+    let spec = TrialSpec::read(trial_dir)?;
+    let recorded: Option<serde_json::Value> = read_json(&trial_dir.join("run.json")).ok();
+    if super::is_finished(trial_dir, &spec) || recorded.is_some_and(|r| r["status"] == "failed") {
+        return Ok(());
+    }
+    let error = TrialError::WorkerDied { how: how.to_string() };
+    record_failure(trial_dir, &spec.id, &mut super::Silent, error);
+    Ok(())
 }

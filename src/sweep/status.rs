@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::events::{read_events, Event, EVENTS};
+use super::spec::param_suffix;
 use super::{is_locked, read_record, Manifest, TrialError, TrialSpec, FIT};
 use crate::files::read_json;
 
@@ -88,4 +89,53 @@ pub fn trial_state(dir: &Path) -> Result<TrialState, TrialError> {
         }),
     };
     Ok(TrialState { id: spec.id, status, evaluated, evaluations: spec.evaluations.len(), trained, training, error })
+}
+
+/// An evaluation that a trial which stopped (failed, or killed) left without its row, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub trial: String,
+    pub status: TrialStatus,
+    pub dataset: String,
+    pub method: String,
+    pub schedule: String,
+    /// The solver with its parameters, as in the rows.
+    pub solver: String,
+    pub nfe: usize,
+    pub reason: String,
+}
+
+/// Every evaluation of the sweep in `sweep_dir` whose trial failed or stopped unfinished, in
+/// declaration order (pending and running trials have not failed).
+pub fn failures(sweep_dir: &Path) -> Result<Vec<Failure>, TrialError> {
+    let mut out = Vec::new();
+    for state in trial_states(sweep_dir)? {
+        if !matches!(state.status, TrialStatus::Failed | TrialStatus::Unfinished) {
+            continue;
+        }
+        let dir = sweep_dir.join(&state.id);
+        let spec = TrialSpec::read(&dir)?;
+        for evaluation in &spec.evaluations {
+            let record = read_record(&dir, &evaluation.id());
+            if record.as_ref().is_some_and(|r| r.row.is_some()) {
+                continue;
+            }
+            let reason = record
+                .and_then(|r| r.error)
+                .or_else(|| state.error.clone())
+                .unwrap_or_else(|| "it stopped before this evaluation (killed?); a rerun continues it".into());
+            let c = &spec.config;
+            out.push(Failure {
+                trial: state.id.clone(),
+                status: state.status,
+                dataset: c.data.target.clone(),
+                method: c.method.clone(),
+                schedule: c.path.schedule.clone(),
+                solver: format!("{}{}", evaluation.solver, param_suffix(&evaluation.params)),
+                nfe: evaluation.nfe,
+                reason,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::status::Failure;
+
 /// The fixed columns of `summary.csv`, then one column per metric, then the costs.
 pub const KEY_COLUMNS: [&str; 9] =
     ["trial", "dataset", "method", "schedule", "target", "coupling", "solver", "nfe", "seed"];
@@ -85,8 +87,9 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-/// A fixed-width table for the terminal, grouped by dataset, the floor first.
-pub fn to_table(rows: &[Row]) -> String {
+/// A fixed-width table for the terminal, grouped by dataset, the floor first; then the
+/// evaluations of trials that failed or stopped, each with the first line of its reason.
+pub fn to_table(rows: &[Row], failures: &[Failure]) -> String {
     let metrics = metric_columns(rows);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| {
@@ -118,5 +121,18 @@ pub fn to_table(rows: &[Row]) -> String {
         }
         let _ = writeln!(out, " {:>9.1} {:>9.2}", r.train_seconds, r.sample_seconds);
     }
+    for f in failures {
+        let _ = write!(out, "{:<12} {:<10} {:<12} {:<9} {:>5}", f.dataset, f.method, f.schedule, f.solver, f.nfe);
+        let reason = f.reason.lines().next().unwrap_or_default();
+        let cut: String = reason.chars().take(REASON_WIDTH).collect();
+        let more = if cut.len() < reason.len() { "…" } else { "" };
+        let _ = writeln!(out, " {}: {cut}{more} [{}]", f.status, f.trial);
+    }
+    if !failures.is_empty() {
+        let _ = writeln!(out, "(why in full: each trial's run.json and events.jsonl, or `runner status`)");
+    }
     out
 }
+
+/// The characters of a failure's reason that the table shows.
+const REASON_WIDTH: usize = 100;

@@ -56,7 +56,7 @@ fn config_of_a_script_shows_each_trial_and_the_files_it_loads() {
     let (ok, out, err) = runner(&["config", "experiments/sweep.rhai"]);
     assert!(ok, "{err}");
     assert_eq!(out.matches("# trial at").count(), 4, "{out}");
-    assert!(out.contains("sweep.toml:15"), "train.steps should come from sweep.toml line 15:\n{out}");
+    assert!(out.contains("sweep.toml:15:"), "train.steps should come from sweep.toml line 15:\n{out}");
     assert!(out.contains("script map at"), "{out}");
 }
 

@@ -50,7 +50,7 @@ fn defaults_are_the_bottom_layer() {
 fn runner_toml_overrides_defaults() {
     let (r, _d) = layered(1);
     assert_eq!(r.config.train.lr, 0.01);
-    assert!(r.sources["train.lr"].ends_with("runner.toml:3"), "{}", r.sources["train.lr"]);
+    assert!(r.sources["train.lr"].ends_with("runner.toml:3:6"), "{}", r.sources["train.lr"]);
     assert_eq!(r.sources["train.steps"], "default");
 }
 
@@ -60,8 +60,8 @@ fn script_loaded_toml_overrides_runner_toml() {
     assert_eq!(r.config.train.lr, 0.02);
     assert_eq!(r.config.train.steps, 7);
     assert_eq!(r.config.method, "ddpm");
-    assert!(r.sources["train.lr"].ends_with("exp.toml:5"), "{}", r.sources["train.lr"]);
-    assert!(r.sources["method"].ends_with("exp.toml:1"), "{}", r.sources["method"]);
+    assert!(r.sources["train.lr"].ends_with("exp.toml:5:6"), "{}", r.sources["train.lr"]);
+    assert!(r.sources["method"].ends_with("exp.toml:1:10"), "{}", r.sources["method"]);
 }
 
 #[test]

@@ -174,15 +174,21 @@ print("failed: " + bad.error());
 print("after");
 "#;
 
+/// What the process says at the end when the one trial of [`EVALUATE`] did not finish.
+const TRIAL_FAILED: &str = "1 of 1 trials did not finish";
+
 #[test]
 fn a_panicking_step_fails_its_trial_naming_the_plugin_and_the_process_survives_to_report_it() {
     let faulty = cdylib("runner-example-faulty");
     let dir = tempfile::tempdir().unwrap();
     let (code, out) = run_binary(dir.path(), &EVALUATE.replace("SOLVER", "panicking-step"), &[faulty]);
     // The panic did not abort the worker: its other evaluation has its row, the failed one its
-    // error, and the script goes on to report both.
-    assert_eq!(code, Some(0), "{out}");
-    contains_all(&out, &["rk4 8", "failed: ", "panicking-step", "panicked", "deliberate panic in step", "after"]);
+    // error, and the script goes on to report both; the process then says the trial failed.
+    assert_eq!(code, Some(1), "{out}");
+    contains_all(
+        &out,
+        &["rk4 8", "failed: ", "panicking-step", "panicked", "deliberate panic in step", "after", TRIAL_FAILED],
+    );
 }
 
 #[test]
@@ -208,8 +214,8 @@ fn an_error_status_fails_its_trial_with_the_plugins_message() {
     let faulty = cdylib("runner-example-faulty");
     let dir = tempfile::tempdir().unwrap();
     let (code, out) = run_binary(dir.path(), &EVALUATE.replace("SOLVER", "failing-step"), &[faulty]);
-    assert_eq!(code, Some(0), "{out}");
-    contains_all(&out, &["rk4 8", "failed: ", "failing-step", "deliberate error status"]);
+    assert_eq!(code, Some(1), "{out}");
+    contains_all(&out, &["rk4 8", "failed: ", "failing-step", "deliberate error status", TRIAL_FAILED]);
 }
 
 #[test]
@@ -229,8 +235,8 @@ print("w2 " + row.row().w2);
 print("failed: " + failing.error());
 "#;
     let (code, out) = run_binary(dir.path(), script, std::slice::from_ref(&faulty));
-    assert_eq!(code, Some(0), "{out}");
-    contains_all(&out, &["w2 ", "error-metric", "deliberate long error: üü"]);
+    assert_eq!(code, Some(1), "{out}");
+    contains_all(&out, &["w2 ", "error-metric", "deliberate long error: üü", "1 of 2 trials did not finish"]);
     let listing =
         Command::new(env!("CARGO_BIN_EXE_runner")).arg("--plugin").arg(&faulty).arg("plugins").output().unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout);
