@@ -59,7 +59,11 @@ impl Setup {
         let target = Target::from_name(&c.path.target).ok_or_else(|| {
             resolved.key_error(
                 "path.target",
-                format!("unknown target `{}`; known: velocity, epsilon, data, score", c.path.target),
+                format!(
+                    "unknown target `{}`{}; known: velocity, epsilon, data, score",
+                    c.path.target,
+                    crate::suggest::hint(&c.path.target, Target::ALL.iter().map(|t| t.name()))
+                ),
             )
         })?;
         let coupling =

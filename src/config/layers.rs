@@ -172,7 +172,7 @@ impl Layers {
         let mut dict = Dict::new();
         for arg in sets {
             let bad = |message: &str| ConfigError::BadSet { arg: arg.clone(), message: message.to_string() };
-            let (key, raw) = arg.split_once('=').ok_or_else(|| bad("expected key=value"))?;
+            let (key, raw) = arg.split_once('=').ok_or_else(|| bad("expected KEY=VALUE, as in --set train.lr=3e-4"))?;
             let key = key.trim();
             if key.is_empty() {
                 return Err(bad("the key is empty"));
@@ -195,6 +195,9 @@ impl Layers {
         order.extend(script.iter());
         order.push(&self.sets);
 
+        for layer in &order[1..] {
+            check_tables(&self.defaults.dict, layer)?;
+        }
         let figment = order.iter().fold(Figment::new(), |f, layer| f.merge((*layer).clone()));
         let config: RunnerConfig = figment.extract().map_err(|e| extract_error(e, &order))?;
 
@@ -226,6 +229,30 @@ impl Resolved {
         let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
         lines.iter().map(|(l, s)| format!("{l:width$}  # {s}\n")).collect()
     }
+}
+
+/// Refuse a value where the schema has a table (`train = 3`): merged, it would replace the
+/// table without an error, and every key of it would quietly keep its default.
+fn check_tables(schema: &Dict, layer: &Layer) -> Result<(), ConfigError> {
+    check_tables_at(schema, &layer.dict, layer, "")
+}
+
+/// [`check_tables`] for the part `dict` of `layer` at dotted `prefix`.
+fn check_tables_at(schema: &Dict, dict: &Dict, layer: &Layer, prefix: &str) -> Result<(), ConfigError> {
+    for (key, value) in dict {
+        let Some(Value::Dict(_, table)) = schema.get(key) else { continue };
+        let full = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            Value::Dict(_, inner) => check_tables_at(table, inner, layer, &full)?,
+            other => {
+                let keys: Vec<&str> = table.keys().map(String::as_str).collect();
+                let source = layer.locate(&full).unwrap_or_else(|| layer.origin.to_string());
+                let why = format!("invalid type: found {}, expected a table of {}", other.to_actual(), keys.join(", "));
+                return Err(ConfigError::key(&full, &source, why));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A value of the wrong type, or a key the schema does not know, named with the layer that set

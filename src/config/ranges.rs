@@ -1,8 +1,14 @@
-//! The values each numeric key may take, checked before any work: a negative learning rate or
-//! an empty evaluation set is refused where it was set, not found hours later as a diverged
-//! training or a metric of no points.
+//! The values each key may take, checked before any work: a negative learning rate, an empty
+//! evaluation set or a misspelt optimizer is refused where it was set, not found hours later as
+//! a diverged training, a metric of no points or a failed trial.
+//!
+//! Names of plugins are checked when they are built; these are the names the config itself
+//! defines.
 
 use super::{ConfigError, Resolved};
+use crate::models::{Activation, TimeFeatures};
+use crate::suggest::hint;
+use crate::train::OPTIMIZERS;
 
 impl Resolved {
     /// Refuse a numeric setting outside its range, naming the key, its value and its source.
@@ -49,6 +55,23 @@ impl Resolved {
         at_least_one("eval.nll_points", e.nll_points)?;
         at_least_one("eval.nll_nfe", e.nll_nfe)?;
         positive("launcher.slurm.poll_seconds", c.launcher.slurm.poll_seconds)?;
+        at_least_one("model.depth", c.model.depth)?;
+        let one_of = |key: &str, what: &str, value: &str, known: &[&str]| -> Result<(), ConfigError> {
+            match known.contains(&value) {
+                true => Ok(()),
+                false => Err(self.key_error(
+                    key,
+                    format!(
+                        "unknown {what} `{value}`{}; known: {}",
+                        hint(value, known.iter().copied()),
+                        known.join(", ")
+                    ),
+                )),
+            }
+        };
+        one_of("train.optimizer", "optimizer", &t.optimizer, &OPTIMIZERS)?;
+        one_of("model.activation", "activation", &c.model.activation, &Activation::NAMES)?;
+        one_of("model.time_features", "time features", &c.model.time_features, &TimeFeatures::NAMES)?;
         Ok(())
     }
 }

@@ -33,6 +33,9 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The names `model.activation` takes.
+    pub const NAMES: [&str; 5] = ["silu", "relu", "gelu", "tanh", "selu"];
+
     pub fn from_name(name: &str) -> Result<Self, ModelError> {
         Ok(match name {
             "silu" => Activation::Silu,

@@ -12,6 +12,9 @@ pub enum TimeFeatures {
 }
 
 impl TimeFeatures {
+    /// The names `model.time_features` takes.
+    pub const NAMES: [&str; 2] = ["raw", "fourier"];
+
     /// How many input columns these features add.
     pub fn width(&self) -> usize {
         match self {

@@ -83,8 +83,14 @@ impl Registry {
 #[cfg(unix)]
 fn open(path: &Path) -> Result<libloading::Library, LoadError> {
     use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+    // dlopen searches the system's library directories for a bare file name (`plugin.so`);
+    // the user means the file in the working directory.
+    let path = match path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+        true => Path::new(".").join(path),
+        false => path.to_path_buf(),
+    };
     // SAFETY: loading runs the library's initialisers; a runner plugin has none that matter.
-    unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+    unsafe { Library::open(Some(&path), RTLD_NOW | RTLD_LOCAL) }
         .map(Into::into)
         .map_err(|e| LoadError::NotALibrary { path: path.to_path_buf(), message: e.to_string() })
 }

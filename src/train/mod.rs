@@ -220,6 +220,9 @@ fn held<'a>(pairs: &'a Option<Pairs>, set: &'a Option<Vec<f32>>) -> Option<DataS
     }
 }
 
+/// The names `train.optimizer` takes.
+pub const OPTIMIZERS: [&str; 2] = ["adam", "adamw"];
+
 /// A fresh optimizer as `train.optimizer` says.
 fn optimizer(tc: &TrainConfig) -> Result<ModuleOptimizer, TrainError> {
     Ok(match tc.optimizer.as_str() {

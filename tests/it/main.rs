@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per feature.
 
 mod activation;
+mod bad_inputs;
 mod bench;
 mod browser;
 mod cli;
