@@ -54,7 +54,7 @@ mod tests {
         assert_eq!(excerpt(text, 3, Some(6)), "\n    |\n  3 | lr = \"fast\"\n    |      ^");
         assert_eq!(excerpt(text, 2, None), "\n    |\n  2 | steps = 10");
         assert_eq!(excerpt(text, 9, Some(1)), "");
-        assert_eq!(line_column(text, 13), (3, 6));
+        assert_eq!(line_column(text, 24), (3, 6));
         assert_eq!(line_column(text, 0), (1, 1));
     }
 }

@@ -1,7 +1,7 @@
 //! A multilayer perceptron on [x, time features]: the standard network of the 2-D and 1-D
 //! benchmarks of the flow-matching papers.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, Param, ParamId};
 use burn::nn::Linear;
 use burn::tensor::activation;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -88,7 +88,7 @@ impl Mlp {
         sizes.extend(std::iter::repeat_n(config.width, config.depth));
         sizes.push(dim);
         let mut rng = StdRng::seed_from_u64(seed);
-        let layers = sizes.windows(2).map(|w| linear(w[0], w[1], &mut rng, device)).collect();
+        let layers = sizes.windows(2).enumerate().map(|(i, w)| linear(i, w[0], w[1], &mut rng, device)).collect();
         Ok(Mlp { layers, activation, time })
     }
 
@@ -131,10 +131,20 @@ impl Mlp {
     }
 }
 
-fn linear(fan_in: usize, fan_out: usize, rng: &mut StdRng, device: &Device) -> Linear {
+fn linear(index: usize, fan_in: usize, fan_out: usize, rng: &mut StdRng, device: &Device) -> Linear {
     let bound = 1.0 / (fan_in as f32).sqrt();
     let mut draw = |n: usize| (0..n).map(|_| rng.random_range(-bound..bound)).collect::<Vec<f32>>();
     let weight = TensorData::new(draw(fan_in * fan_out), [fan_in, fan_out]);
     let bias = TensorData::new(draw(fan_out), [fan_out]);
-    Linear { weight: Param::from_data(weight, device), bias: Some(Param::from_data(bias, device)) }
+    Linear {
+        weight: with_id(Param::from_data(weight, device), 2 * index),
+        bias: Some(with_id(Param::from_data(bias, device), 2 * index + 1)),
+    }
+}
+
+/// The parameter with id `k` (its place in the network) instead of a random one: the ids are
+/// saved with the weights, so a network's file is then the same bytes whenever its weights are.
+fn with_id<const D: usize>(param: Param<Tensor<D>>, k: usize) -> Param<Tensor<D>> {
+    let (_, value, mapper) = param.consume();
+    Param::from_mapped_value(ParamId::from(k as u64), value, mapper)
 }

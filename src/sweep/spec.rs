@@ -112,7 +112,20 @@ pub fn trial_id(config: &RunnerConfig) -> String {
     let text = toml::to_string(&config).expect("config serializes");
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{hex}", config.method, config.data.target)
+    format!("{}-{}-{hex}", label(&config.method), label(&config.data.target))
+}
+
+/// A name as part of a directory's name: letters, digits, `-`, `_` and `.` are kept, anything
+/// else (a `/` above all) becomes `_`, and so does a leading dot, so that a method or dataset
+/// name from a script can neither leave the sweep directory nor hide a trial in it.
+fn label(name: &str) -> String {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| match c.is_ascii_alphanumeric() || "-_.".contains(c) && !(i == 0 && c == '.') {
+            true => c,
+            false => '_',
+        })
+        .collect()
 }
 
 /// The config without what does not change a trial's results: what names the trial, and what
@@ -171,5 +184,19 @@ mod param_map {
                 Ok((k, value))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trial_id_is_one_directory_whatever_the_method_is_called() {
+        let mut config = RunnerConfig { method: "../../etc/x y".into(), ..RunnerConfig::default() };
+        let id = trial_id(&config);
+        assert!(id.starts_with("_._.._etc_x_y-gmm1d-"), "{id}");
+        config.method = "fm".into();
+        assert!(trial_id(&config).starts_with("fm-gmm1d-"));
     }
 }

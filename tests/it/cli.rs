@@ -63,7 +63,7 @@ fn config_of_a_script_shows_each_trial_and_the_files_it_loads() {
 #[test]
 fn bad_input_fails_with_a_message_that_names_it() {
     let (ok, _, err) = runner(&["config", "--set", "device"]);
-    assert!(!ok && err.contains("--set device") && err.contains("key=value"), "{err}");
+    assert!(!ok && err.contains("--set device") && err.contains("KEY=VALUE"), "{err}");
     let (ok, _, err) = runner(&["no-such-script.rhai"]);
     assert!(!ok && err.contains("no-such-script.rhai"), "{err}");
     let out = tempfile::tempdir().unwrap();

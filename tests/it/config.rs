@@ -104,7 +104,7 @@ fn errors_name_the_key_and_the_source() {
     assert!(err.contains("train.steps") && err.contains("--set") && err.contains("many"), "{err}");
 
     let err = Layers::new().set_args(&["train.steps".to_string()]).unwrap_err().to_string();
-    assert!(err.contains("--set train.steps") && err.contains("key=value"), "{err}");
+    assert!(err.contains("--set train.steps") && err.contains("KEY=VALUE"), "{err}");
 
     let broken = write(dir.path(), "broken.toml", "[train\n");
     let err = Layers::new().load_toml(&broken).unwrap_err().to_string();
