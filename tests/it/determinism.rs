@@ -1,6 +1,7 @@
 //! Reproducibility on flex: the same seeds and configs give the same bits — trained weights,
 //! samples (of deterministic, stochastic and adaptive solvers) and metrics — whether the sweep
-//! runs twice, on one local worker or two, or in the script's own process.
+//! runs twice, on one local worker or two, or in the script's own process; and on libtorch's
+//! CPU, across runs and across one and two compute threads.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,4 +106,19 @@ fn the_same_sweep_gives_the_same_bits_across_runs_worker_counts_and_launchers() 
     assert_same(&two, &one_two_threads, "one worker of two threads against two of one");
     let inline = outputs(&run(&work.path().join("inline"), &script, &["launcher.kind=\"inline\""]));
     assert_same(&two, &inline, "in the script's process against workers");
+}
+
+#[cfg(feature = "tch")]
+#[test]
+fn on_libtorch_the_same_sweep_gives_the_same_bits_across_runs_and_thread_counts() {
+    let work = tempfile::tempdir().unwrap();
+    let script = work.path().join("same.rhai");
+    std::fs::write(&script, SWEEP).unwrap();
+    let device = "device=\"libtorch\"";
+    let two = outputs(&run(&work.path().join("two"), &script, &[device, "launcher.workers=2"]));
+    let again = outputs(&run(&work.path().join("again"), &script, &[device, "launcher.workers=2"]));
+    assert_same(&two, &again, "a second run on libtorch");
+    let threads =
+        outputs(&run(&work.path().join("threads"), &script, &[device, "launcher.workers=1", "launcher.threads=2"]));
+    assert_same(&two, &threads, "libtorch on one thread against two");
 }
