@@ -174,8 +174,7 @@ unsafe fn parse_descriptor(raw: *const abi::Library, path: &Path) -> Result<Desc
     };
     let name = text(raw.name, "the library name")?;
     let version = text(raw.version, "the library version")?;
-    let raw_plugins =
-        if raw.n_plugins == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(raw.plugins, raw.n_plugins) } };
+    let raw_plugins = unsafe { items(raw.plugins, raw.n_plugins, "the plugin array") }.map_err(bad)?;
     let mut plugins = Vec::with_capacity(raw_plugins.len());
     for (i, p) in raw_plugins.iter().enumerate() {
         if p.size < size_of::<abi::Plugin>() {
@@ -184,7 +183,7 @@ unsafe fn parse_descriptor(raw: *const abi::Library, path: &Path) -> Result<Desc
         let plugin_name = text(p.name, &format!("plugin {i}'s name"))?;
         let kind = convert::kind_from_abi(p.kind).map_err(|e| bad(format!("plugin `{plugin_name}`: {e}")))?;
         let raw_params =
-            if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
+            unsafe { items(p.params, p.n_params, &format!("the parameters of `{plugin_name}`")) }.map_err(bad)?;
         let params = raw_params
             .iter()
             .map(|q| unsafe { convert::param_spec_from_abi(q) })
@@ -202,6 +201,24 @@ unsafe fn parse_descriptor(raw: *const abi::Library, path: &Path) -> Result<Desc
         plugins.push(Plugin { info, vtable: p.vtable });
     }
     Ok(Descriptor { name, version, plugins })
+}
+
+/// The `n` items of a descriptor's array at `ptr`. A count with a null (or misaligned) pointer,
+/// or one too large for any array, is an error: the plugin's, not a crash of the host.
+unsafe fn items<'a, T>(ptr: *const T, n: usize, what: &str) -> Result<&'a [T], String> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(format!(
+            "{what} has {n} items but its pointer is {}",
+            if ptr.is_null() { "null" } else { "misaligned" }
+        ));
+    }
+    if n.checked_mul(size_of::<T>()).is_none_or(|bytes| bytes > isize::MAX as usize) {
+        return Err(format!("{what} claims {n} items, more than memory holds"));
+    }
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
 }
 
 /// The table at `ptr`, whose size must cover ABI 1.0's fields.
