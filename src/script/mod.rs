@@ -95,6 +95,9 @@ pub struct Session {
     /// The most rhai operations the script may run before it is stopped with an error; 0: no
     /// limit (a sweep's script legitimately loops for as long as it likes).
     pub max_operations: u64,
+    /// The most characters, items or entries a string, array or map of the script may hold
+    /// before it is stopped with an error; 0: no limit.
+    pub max_data_size: usize,
 }
 
 impl Session {
@@ -110,6 +113,7 @@ impl Session {
             program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runner")),
             terminal: Terminal::plain(),
             max_operations: 0,
+            max_data_size: 0,
         }
     }
 }
@@ -164,7 +168,7 @@ pub fn run(session: Session) -> Result<(), ScriptError> {
 
 /// Run script text (`session.script` names it in messages and anchors relative paths).
 pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
-    let max_operations = session.max_operations;
+    let (max_operations, max_data_size) = (session.max_operations, session.max_data_size);
     let state = Rc::new(RefCell::new(State {
         script: session.script,
         layers: session.layers,
@@ -180,6 +184,7 @@ pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
     // generous rather than surprising users mid-sweep.
     engine.set_max_expr_depths(256, 256);
     engine.set_max_operations(max_operations);
+    engine.set_max_string_size(max_data_size).set_max_array_size(max_data_size).set_max_map_size(max_data_size);
     engine.on_print(|s| println!("{s}"));
     api::register(&mut engine, state.clone());
     engine.run(source).map_err(|e| failed(&state.borrow(), source, *e))?;

@@ -32,6 +32,9 @@ static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
 /// Enough for every experiment script's dry run; a script that loops for ever stops here
 /// with an error.
 const MAX_OPERATIONS: u64 = 200_000;
+/// Far more than any experiment builds; a script that doubles a string or an array in a loop
+/// stops here with an error instead of exhausting memory.
+const MAX_DATA_SIZE: usize = 100_000;
 
 fuzz_target!(|source: &str| {
     // Plugin files are opened as shared libraries, which runs their initialisers: a fuzzed
@@ -44,6 +47,7 @@ fuzz_target!(|source: &str| {
     let session = Session {
         dry_run: true,
         max_operations: MAX_OPERATIONS,
+        max_data_size: MAX_DATA_SIZE,
         ..Session::new(DIR.path().join("fuzz.rhai"), Layers::new(), REGISTRY.clone())
     };
     let _ = run_source(session, source);
