@@ -66,9 +66,25 @@ impl Registry {
             return Err(LoadError::Missing { path });
         }
         let library = open(&path)?;
-        let descriptor = unsafe { read_descriptor(&library, &path)? };
+        let raw = unsafe { descriptor_of(&library, &path)? };
         // Never unloaded: every factory and instance points into it.
         std::mem::forget(library);
+        unsafe { self.register_descriptor(raw, &path) }
+    }
+
+    /// Register the plugins of the descriptor `raw` (what a library's `runner_plugin_library`
+    /// returned) as coming from `path`: check its sizes, strings, kinds, parameters and
+    /// tables, and add every plugin or, on any error, none. [`Registry::load_library`] calls it
+    /// after opening the library; it is public so that a descriptor built in memory (the fuzz
+    /// harness's) can be checked without a library file.
+    ///
+    /// # Safety
+    /// `raw` is null or points to a descriptor whose every pointer is null or valid for what
+    /// its size or count says, and whose tables and functions outlive the registry.
+    #[doc(hidden)]
+    pub unsafe fn register_descriptor(&mut self, raw: *const abi::Library, path: &Path) -> Result<(), LoadError> {
+        let descriptor = unsafe { parse_descriptor(raw, path)? };
+        let path = path.to_path_buf();
         let origin = Origin::Library { path: path.clone(), library: descriptor.name, version: descriptor.version };
         // Register into a copy, so that a library with one bad plugin registers nothing.
         let mut staged = self.clone();
@@ -115,8 +131,8 @@ struct Plugin {
     vtable: *const c_void,
 }
 
-unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<Descriptor, LoadError> {
-    let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
+/// The descriptor of an open library, once its version entry says that it speaks this ABI.
+unsafe fn descriptor_of(library: &libloading::Library, path: &Path) -> Result<*const abi::Library, LoadError> {
     let version_fn = unsafe { library.get::<abi::AbiFn>(abi::ABI_SYMBOL.as_bytes()) }
         .map_err(|_| LoadError::MissingSymbol { path: path.to_path_buf(), symbol: abi::ABI_SYMBOL })?;
     let version = unsafe { version_fn() };
@@ -131,28 +147,34 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
     })?;
     let library_fn = unsafe { library.get::<abi::LibraryFn>(abi::LIBRARY_SYMBOL.as_bytes()) }
         .map_err(|_| LoadError::MissingSymbol { path: path.to_path_buf(), symbol: abi::LIBRARY_SYMBOL })?;
-    let raw = unsafe { library_fn() };
+    Ok(unsafe { library_fn() })
+}
+
+/// The descriptor at `raw`, copied into host-owned values.
+unsafe fn parse_descriptor(raw: *const abi::Library, path: &Path) -> Result<Descriptor, LoadError> {
+    let bad = |message: String| LoadError::Descriptor { path: path.to_path_buf(), message };
     if raw.is_null() {
         return Err(bad(format!(
             "`{}` returned no descriptor (the plugin failed to describe itself)",
             abi::LIBRARY_SYMBOL
         )));
     }
-    let raw = unsafe { &*raw };
-    if raw.size < size_of::<abi::Library>() {
+    // Only the size is read before it says that the whole struct is there.
+    let size = unsafe { *(raw as *const usize) };
+    if size < size_of::<abi::Library>() {
         return Err(bad(format!(
             "its descriptor is {} bytes, smaller than ABI 1.0's {}",
-            raw.size,
+            size,
             size_of::<abi::Library>()
         )));
     }
+    let raw = unsafe { &*raw };
     let text = |s: abi::Str, what: &str| -> Result<String, LoadError> {
         unsafe { convert::str_from_abi(s, what) }.map(str::to_owned).map_err(|e| bad(e.to_string()))
     };
     let name = text(raw.name, "the library name")?;
     let version = text(raw.version, "the library version")?;
-    let raw_plugins =
-        if raw.n_plugins == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(raw.plugins, raw.n_plugins) } };
+    let raw_plugins = unsafe { items(raw.plugins, raw.n_plugins, "the plugin array") }.map_err(bad)?;
     let mut plugins = Vec::with_capacity(raw_plugins.len());
     for (i, p) in raw_plugins.iter().enumerate() {
         if p.size < size_of::<abi::Plugin>() {
@@ -161,7 +183,7 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
         let plugin_name = text(p.name, &format!("plugin {i}'s name"))?;
         let kind = convert::kind_from_abi(p.kind).map_err(|e| bad(format!("plugin `{plugin_name}`: {e}")))?;
         let raw_params =
-            if p.n_params == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(p.params, p.n_params) } };
+            unsafe { items(p.params, p.n_params, &format!("the parameters of `{plugin_name}`")) }.map_err(bad)?;
         let params = raw_params
             .iter()
             .map(|q| unsafe { convert::param_spec_from_abi(q) })
@@ -181,15 +203,32 @@ unsafe fn read_descriptor(library: &libloading::Library, path: &Path) -> Result<
     Ok(Descriptor { name, version, plugins })
 }
 
+/// The `n` items of a descriptor's array at `ptr`. A count with a null (or misaligned) pointer,
+/// or one too large for any array, is an error: the plugin's, not a crash of the host.
+unsafe fn items<'a, T>(ptr: *const T, n: usize, what: &str) -> Result<&'a [T], String> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() || !ptr.is_aligned() {
+        return Err(format!(
+            "{what} has {n} items but its pointer is {}",
+            if ptr.is_null() { "null" } else { "misaligned" }
+        ));
+    }
+    if n.checked_mul(size_of::<T>()).is_none_or(|bytes| bytes > isize::MAX as usize) {
+        return Err(format!("{what} claims {n} items, more than memory holds"));
+    }
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
+}
+
 /// The table at `ptr`, whose size must cover ABI 1.0's fields.
 fn table<T>(ptr: *const c_void, name: &str) -> Result<&'static T, String> {
-    let table = unsafe { &*(ptr as *const T) };
-    // Every table starts with its size.
+    // Every table starts with its size; the rest is read only once the size covers it.
     let size = unsafe { *(ptr as *const usize) };
     if size < size_of::<T>() {
         return Err(format!("`{name}`'s function table is {size} bytes, smaller than ABI 1.0's {}", size_of::<T>()));
     }
-    Ok(table)
+    Ok(unsafe { &*(ptr as *const T) })
 }
 
 /// The `create` and `destroy` every table starts with, both required.

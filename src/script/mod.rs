@@ -92,6 +92,12 @@ pub struct Session {
     /// The `runner` executable that worker processes run (`launcher.program` overrides it).
     pub program: PathBuf,
     pub terminal: Terminal,
+    /// The most rhai operations the script may run before it is stopped with an error; 0: no
+    /// limit (a sweep's script legitimately loops for as long as it likes).
+    pub max_operations: u64,
+    /// The most characters, items or entries a string, array or map of the script may hold
+    /// before it is stopped with an error; 0: no limit.
+    pub max_data_size: usize,
 }
 
 impl Session {
@@ -106,6 +112,8 @@ impl Session {
             force: false,
             program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("runner")),
             terminal: Terminal::plain(),
+            max_operations: 0,
+            max_data_size: 0,
         }
     }
 }
@@ -160,6 +168,7 @@ pub fn run(session: Session) -> Result<(), ScriptError> {
 
 /// Run script text (`session.script` names it in messages and anchors relative paths).
 pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
+    let (max_operations, max_data_size) = (session.max_operations, session.max_data_size);
     let state = Rc::new(RefCell::new(State {
         script: session.script,
         layers: session.layers,
@@ -174,6 +183,8 @@ pub fn run_source(session: Session, source: &str) -> Result<(), ScriptError> {
     // Experiments legitimately run long loops and deep expressions; keep rhai's safety limits
     // generous rather than surprising users mid-sweep.
     engine.set_max_expr_depths(256, 256);
+    engine.set_max_operations(max_operations);
+    engine.set_max_string_size(max_data_size).set_max_array_size(max_data_size).set_max_map_size(max_data_size);
     engine.on_print(|s| println!("{s}"));
     api::register(&mut engine, state.clone());
     engine.run(source).map_err(|e| failed(&state.borrow(), source, *e))?;
