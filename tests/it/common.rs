@@ -71,3 +71,18 @@ pub fn session(script: impl Into<PathBuf>, layers: runner::config::Layers) -> ru
         ..runner::script::Session::new(script, layers, registry())
     }
 }
+
+/// The run's summary without its timing columns (the only cells that differ between runs).
+pub fn summary(sweep_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(sweep_dir.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> =
+        (0..header.len()).filter(|&i| !matches!(header[i], "train_seconds" | "sample_seconds")).collect();
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}

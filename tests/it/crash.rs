@@ -115,16 +115,7 @@ fn check_whole(sweep: &Path) -> Result<(), String> {
 
 /// The summary without its timing columns, and every sample file's bytes.
 fn results(sweep: &Path) -> (Vec<String>, Vec<(String, Vec<u8>)>) {
-    let text = std::fs::read_to_string(sweep.join("summary.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> = (0..header.len()).filter(|&i| !header[i].ends_with("_seconds")).collect();
-    let rows = lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
-        })
-        .collect();
+    let rows = crate::common::summary(sweep);
     let samples = files(sweep)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "npy"))

@@ -114,21 +114,6 @@ fn run_script(dir: &Path, name: &str, text: &str, steps: usize) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// The run's summary without its timing columns (the only cells that differ between runs).
-fn summary(sweep_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(sweep_dir.join("summary.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> =
-        (0..header.len()).filter(|&i| !matches!(header[i], "train_seconds" | "sample_seconds")).collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
-        })
-        .collect()
-}
-
 fn trial_dirs(sweep_dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(sweep_dir)
         .unwrap()
@@ -208,7 +193,7 @@ fn a_killed_sweep_reruns_to_the_summary_of_an_uninterrupted_one_redoing_nothing_
 
     let whole = work.path().join("whole");
     assert!(start(&whole, &script).wait().unwrap().success());
-    let expected = summary(&whole.join("crash"));
+    let expected = crate::common::summary(&whole.join("crash"));
     assert_eq!(expected.len(), 2 + 4 * 2);
 
     // Killed in the middle of training: the whole process group, once a checkpoint is saved.
@@ -241,7 +226,7 @@ fn a_killed_sweep_reruns_to_the_summary_of_an_uninterrupted_one_redoing_nothing_
 
     // The rerun finishes everything.
     assert!(start(&out, &script).wait().unwrap().success());
-    assert_eq!(summary(&sweep), expected);
+    assert_eq!(crate::common::summary(&sweep), expected);
     assert_eq!(partial_files(&sweep), Vec::<PathBuf>::new());
     let mut resumed = 0;
     for dir in trial_dirs(&sweep) {
