@@ -32,6 +32,9 @@ def main():
     result = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        # The vector instructions ATen's kernels dispatch to, and the BLAS behind torch.mm.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "blas": "MKL" if torch.backends.mkl.is_available() else "not MKL",
         "peak_gflops": bench.peak_gflops(),
         "train": {case["name"]: bench.train_rate(case) for case in plan["train"]},
         "sample": {case["name"]: bench.sample_rate(case) for case in plan["sample"]},

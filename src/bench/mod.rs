@@ -3,6 +3,7 @@
 //! BENCHMARKS.md §4). Absolute times on a shared machine are noisy; the ratios taken in one run
 //! are what to compare.
 
+mod machine;
 mod measure;
 mod peak;
 mod plan;
@@ -13,10 +14,11 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+pub use machine::Machine;
 pub use peak::sgemm_gflops;
 pub use plan::{Plan, SampleCase, TrainCase};
 pub use reference::{python, PyTorch, Reference, SCRIPT, VENV_PYTHON};
-pub use report::{Report, Row};
+pub use report::{Kernel, Report, Row};
 
 use crate::config::ConfigError;
 use crate::device::{self, DeviceError};
@@ -86,7 +88,9 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     let pytorch = reference.result();
 
     let mut rows = Vec::new();
+    let mut kernels = Vec::new();
     for (name, device) in &devices {
+        kernels.push(Kernel { device: name.clone(), kernel: machine::kernel(name) });
         set_threads(name, options.threads);
         let at = |row: &str| {
             let (device, row) = (name.clone(), row.to_string());
@@ -124,7 +128,7 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             rows.push(row(label, "samples/s", workload, rate, plan.sample_flops(case), theirs));
         }
     }
-    Ok(Report { threads: options.threads, plan: plan.clone(), reference, rows })
+    Ok(Report { threads: options.threads, machine: Machine::this(), kernels, plan: plan.clone(), reference, rows })
 }
 
 /// Give libtorch its intra-op thread count. flex and ndarray run on rayon's global pool, which

@@ -24,6 +24,12 @@ pub struct PyTorch {
     pub torch: String,
     /// `torch.get_num_threads()` after setting it.
     pub threads: usize,
+    /// `torch.backends.cpu.get_cpu_capability()`: the instructions ATen dispatches to (AVX512, …).
+    #[serde(default)]
+    pub cpu_capability: Option<String>,
+    /// The BLAS behind `torch.mm` (MKL or not).
+    #[serde(default)]
+    pub blas: Option<String>,
     pub peak_gflops: f64,
     /// Steps per second by training case name.
     pub train: BTreeMap<String, f64>,

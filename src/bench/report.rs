@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::machine::Machine;
 use super::plan::Plan;
 use super::reference::Reference;
 use super::BenchError;
@@ -31,9 +32,18 @@ pub struct Row {
     pub pytorch_peak_gflops: Option<f64>,
 }
 
+/// The matrix kernel a device multiplied with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kernel {
+    pub device: String,
+    pub kernel: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub threads: usize,
+    pub machine: Machine,
+    pub kernels: Vec<Kernel>,
     pub plan: Plan,
     pub reference: Reference,
     pub rows: Vec<Row>,
@@ -44,13 +54,22 @@ impl Report {
     pub fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "runner bench: {} threads, {} s per timed measurement", self.threads, self.plan.seconds);
+        let _ = writeln!(out, "CPU: {}, {}; the figures are this machine's", self.machine.cpu, self.machine.isa);
+        let peak = |device: &str| self.rows.iter().find(|r| r.device == device).map(|r| r.peak_gflops);
+        for k in &self.kernels {
+            let at = peak(&k.device).map(|p| format!(", sgemm peak {} GFLOP/s", figure(p))).unwrap_or_default();
+            let _ = writeln!(out, "{}: {}{at}", k.device, k.kernel);
+        }
         let _ = match &self.reference {
             Reference::Ran { python, result } => writeln!(
                 out,
-                "PyTorch {} eager reference: {}, {} threads",
+                "PyTorch {} eager reference: {}, {} threads, {}, ATen CPU capability {}, sgemm peak {} GFLOP/s",
                 result.torch,
                 python.display(),
-                result.threads
+                result.threads,
+                result.blas.as_deref().unwrap_or("BLAS not reported"),
+                result.cpu_capability.as_deref().unwrap_or("not reported"),
+                figure(result.peak_gflops)
             ),
             Reference::Skipped { python, reason } => {
                 writeln!(out, "PyTorch reference skipped ({}): {reason}", python.display())

@@ -67,7 +67,7 @@ pub fn apply<F: Pointwise>(x: Tensor<2>, f: &F, elsewhere: impl FnOnce(Tensor<2>
 const CHUNK: usize = 1 << 14;
 
 /// Whether `device` is flex, and whether it is wrapped for autodiff.
-fn on_flex(device: &Device) -> (bool, bool) {
+pub(crate) fn on_flex(device: &Device) -> (bool, bool) {
     let autodiff = device.is_autodiff();
     #[cfg(feature = "flex")]
     {

@@ -106,6 +106,19 @@ impl Mlp {
         h
     }
 
+    /// The linear layers, first to last.
+    pub(crate) fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+
+    pub(crate) fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    pub(crate) fn time_features(&self) -> &TimeFeatures {
+        &self.time
+    }
+
     /// `self ← decay·self + (1 − decay)·model`, for an exponential moving average of the
     /// weights of a model in training (`self` lives on the plain device).
     pub fn ema_update(self, model: &Mlp, decay: f64) -> Mlp {

@@ -2,6 +2,8 @@
 //! posterior of a Gaussian-mixture target ([`Oracle`]); [`Model`] is the one type the sampling
 //! code dispatches on.
 
+#[cfg(feature = "flex")]
+mod frozen;
 pub mod host;
 mod mlp;
 mod oracle;
@@ -11,6 +13,8 @@ pub mod silu;
 mod silu_libtorch;
 mod time_features;
 
+#[cfg(feature = "flex")]
+pub use frozen::FrozenMlp;
 pub use mlp::{Activation, Mlp, ModelError};
 pub use oracle::{Oracle, OracleError, PosteriorMeans};
 pub use time_features::TimeFeatures;

@@ -17,7 +17,7 @@ pub fn selu(x: Tensor<2>) -> Tensor<2> {
     })
 }
 
-struct Selu;
+pub(crate) struct Selu;
 
 impl Pointwise for Selu {
     #[inline(always)]

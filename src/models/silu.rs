@@ -15,7 +15,7 @@ pub fn silu(x: Tensor<2>) -> Tensor<2> {
     host::apply(x, &Silu, activation::silu)
 }
 
-struct Silu;
+pub(crate) struct Silu;
 
 impl Pointwise for Silu {
     #[inline(always)]

@@ -23,7 +23,7 @@ impl TimeFeatures {
         }
     }
 
-    fn omegas(frequencies: usize) -> Vec<f32> {
+    pub(crate) fn omegas(frequencies: usize) -> Vec<f32> {
         (0..frequencies)
             .map(|k| {
                 let frac = if frequencies > 1 { k as f64 / (frequencies - 1) as f64 } else { 0.0 };

@@ -50,6 +50,18 @@ fn every_row_on_every_device_with_the_reference_where_it_ran() {
         }
     }
     assert_eq!(report.rows.len(), 2 * options.devices.len(), "{}", report.table());
+    // The figures are one machine's: the table says which CPU, and each side's matrix kernel
+    // beside its peak.
+    let table = report.table();
+    assert!(!report.machine.cpu.is_empty() && table.contains(&format!("CPU: {}", report.machine.cpu)), "{table}");
+    for device in &options.devices {
+        let line = table.lines().find(|l| l.starts_with(&format!("{device}: "))).unwrap_or_else(|| panic!("{table}"));
+        assert!(line.contains("sgemm peak") && !line.contains("unknown"), "{line}");
+    }
+    if let Some(p) = ran {
+        assert!(p.cpu_capability.as_deref().is_some_and(|c| !c.is_empty()) && p.blas.is_some(), "{p:?}");
+        assert!(table.contains("ATen CPU capability"), "{table}");
+    }
 }
 
 #[test]

@@ -59,3 +59,49 @@ fn the_same_noise_seed_gives_the_same_samples() {
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6));
 }
+
+/// What a sampling run evaluates (the fixed-weight network of the device, through
+/// `sampling::dynamics`) against burn's forward pass of the same network, at every activation
+/// and both time features, in the native target and converted. Summation order differs (the
+/// time features fold into the first bias), so the two agree to float rounding, not bit for bit.
+fn fixed_weight_network_matches_burn(device: Device) {
+    let schedule = crate::common::build::<dyn runner::sdk::Schedule>("cond-ot", &Default::default()).unwrap();
+    let x: Vec<f32> = (0..2 * 700).map(|i| 2.5 * (i as f32 * 0.37).sin()).collect();
+    for activation in runner::models::Activation::NAMES {
+        for time_features in ["raw", "fourier"] {
+            let config = ModelConfig {
+                activation: activation.into(),
+                time_features: time_features.into(),
+                width: 48,
+                depth: 3,
+                ..ModelConfig::default()
+            };
+            let mlp = Mlp::new(&config, 2, 5, &device).unwrap();
+            let mut burn = NetworkDynamics::new(&mlp, schedule.as_ref(), Target::Velocity, device.clone(), 0);
+            let model = runner::models::Model::Mlp(mlp.clone());
+            let network =
+                runner::sampling::Network { model: &model, schedule: schedule.as_ref(), target: Target::Velocity };
+            let mut fixed = runner::sampling::dynamics(&network, &device, 0);
+            let (xb, xf) = (burn.upload(x.clone(), 2), fixed.upload(x.clone(), 2));
+            for (t, target) in
+                [(0.0, Target::Velocity), (0.37, Target::Velocity), (0.8, Target::Data), (0.5, Target::Epsilon)]
+            {
+                let expected = burn.download(burn.predict(xb, t, target).unwrap()).unwrap();
+                let got = fixed.download(fixed.predict(xf, t, target).unwrap()).unwrap();
+                let worst = expected.iter().zip(&got).map(|(e, g)| (e - g).abs() / (1.0 + e.abs())).fold(0.0, f32::max);
+                assert!(worst < 2e-5, "{activation}, {time_features}, t = {t}, {target:?}: off by {worst}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_flex_sampling_network_matches_burn() {
+    fixed_weight_network_matches_burn(Device::flex());
+}
+
+#[cfg(feature = "tch")]
+#[test]
+fn the_libtorch_sampling_network_matches_burn() {
+    fixed_weight_network_matches_burn(Device::libtorch());
+}

@@ -1,7 +1,13 @@
-//! Sampling a model with any registered solver: the burn-side [`Dynamics`] of a network
-//! (tensors stay on the device behind handles), the exact CPU dynamics of an oracle, and the
-//! calls into the single `integrate()` loop. [`dynamics`] is the one place that dispatches on
-//! the kind of model.
+//! Sampling a model with any registered solver: the dynamics of a trained network with its
+//! weights fixed (on the host for flex, in libtorch's own tensors for libtorch, through burn's
+//! tensors on any other backend), the exact CPU dynamics of an oracle, and the calls into the
+//! single `integrate()` loop. [`dynamics`] is the one place that dispatches on the kind of model
+//! and the device.
+
+#[cfg(feature = "flex")]
+mod frozen;
+#[cfg(feature = "tch")]
+mod torch;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -186,11 +192,20 @@ impl HostDynamics for VectorDynamics {
 }
 
 /// The dynamics of `model`: the one dispatch on the kind of model. A network runs on `device`
-/// in its trained target; an oracle runs exactly, in f64, on the CPU.
+/// in its trained target, with its weights fixed; an oracle runs exactly, in f64, on the CPU.
 pub fn dynamics<'a>(model: &'a Network<'a>, device: &Device, noise_seed: u64) -> Box<dyn HostDynamics + 'a> {
+    let (schedule, target) = (model.schedule, model.target);
     match model.model {
         Model::Mlp(mlp) => {
-            Box::new(NetworkDynamics::new(mlp, model.schedule, model.target, device.clone(), noise_seed))
+            #[cfg(feature = "flex")]
+            if crate::models::host::on_flex(device).0 {
+                return Box::new(frozen::FrozenDynamics::new(mlp, schedule, target, noise_seed));
+            }
+            #[cfg(feature = "tch")]
+            if let Some(f) = torch::TorchDynamics::new(mlp, schedule, target, noise_seed) {
+                return Box::new(f);
+            }
+            Box::new(NetworkDynamics::new(mlp, schedule, target, device.clone(), noise_seed))
         }
         Model::Oracle(oracle) => Box::new(oracle.dynamics(noise_seed)),
     }
