@@ -65,6 +65,7 @@ fn the_same_noise_seed_gives_the_same_samples() {
 /// and both time features, in the native target and converted. Summation order differs (the
 /// time features fold into the first bias), so the two agree to float rounding, not bit for bit.
 fn fixed_weight_network_matches_burn(device: Device) {
+    use runner::sdk::Dynamics;
     let schedule = crate::common::build::<dyn runner::sdk::Schedule>("cond-ot", &Default::default()).unwrap();
     let x: Vec<f32> = (0..2 * 700).map(|i| 2.5 * (i as f32 * 0.37).sin()).collect();
     for activation in runner::models::Activation::NAMES {
@@ -86,8 +87,8 @@ fn fixed_weight_network_matches_burn(device: Device) {
             for (t, target) in
                 [(0.0, Target::Velocity), (0.37, Target::Velocity), (0.8, Target::Data), (0.5, Target::Epsilon)]
             {
-                let expected = burn.download(burn.predict(xb, t, target).unwrap()).unwrap();
-                let got = fixed.download(fixed.predict(xf, t, target).unwrap()).unwrap();
+                let (yb, yf) = (burn.predict(xb, t, target).unwrap(), fixed.predict(xf, t, target).unwrap());
+                let (expected, got) = (burn.download(yb).unwrap(), fixed.download(yf).unwrap());
                 let worst = expected.iter().zip(&got).map(|(e, g)| (e - g).abs() / (1.0 + e.abs())).fold(0.0, f32::max);
                 assert!(worst < 2e-5, "{activation}, {time_features}, t = {t}, {target:?}: off by {worst}");
             }
