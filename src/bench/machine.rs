@@ -56,12 +56,12 @@ pub fn kernel(device_name: &str) -> String {
         // AVX-512 kernels (the `x86-v4` feature), so the CPU's level is the kernel's.
         return format!("gemm 0.19, {} kernels", isa_level());
     }
+    #[cfg(feature = "tch")]
     if device_name.starts_with("libtorch") {
-        #[cfg(feature = "tch")]
-        {
-            let blas = if tch::utils::has_mkl() { "MKL" } else { "its own BLAS" };
-            return format!("libtorch with {blas} (the reference's library: its CPU capability is the reference's)");
-        }
+        let blas = if tch::utils::has_mkl() { "MKL" } else { "its own BLAS" };
+        // ATen does not tell Rust which instructions it dispatches to; scripts/setup-libtorch.sh
+        // links the reference's own install, whose capability the reference line reports.
+        return format!("libtorch with {blas}, ATen's CPU capability as the reference's when both are one install");
     }
     if device_name.starts_with("ndarray") {
         return "matrixmultiply".into();

@@ -2,13 +2,12 @@
 //! the network a [`FrozenMlp`], and every buffer a step needs comes from the buffers the solver
 //! released before, so a solve allocates only in its first steps.
 
-use std::collections::HashMap;
-
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, PluginError, Schedule, Target};
 
+use super::states::States;
 use super::HostDynamics;
 use crate::models::{FrozenMlp, Mlp};
 
@@ -16,12 +15,9 @@ pub struct FrozenDynamics<'a> {
     network: FrozenMlp,
     schedule: &'a dyn Schedule,
     native: Target,
-    states: HashMap<u64, Vec<f32>>,
-    /// Buffers of released states, reused for new ones.
-    free: Vec<Vec<f32>>,
+    states: States<Vec<f32>>,
     /// The first layer's bias at the time of the current evaluation.
     bias: Vec<f32>,
-    next: u64,
     rng: StdRng,
 }
 
@@ -31,29 +27,25 @@ impl<'a> FrozenDynamics<'a> {
             network: FrozenMlp::new(mlp),
             schedule,
             native,
-            states: HashMap::new(),
-            free: Vec::new(),
+            states: States::new(),
             bias: Vec::new(),
-            next: 0,
             rng: StdRng::seed_from_u64(noise_seed),
         }
     }
 
     fn get(&self, x: Handle) -> Result<&Vec<f32>, PluginError> {
-        self.states.get(&x.0).ok_or_else(|| PluginError::Dynamics(format!("stale or unknown handle {}", x.0)))
+        self.states.get(x)
     }
 
     /// A buffer of `len` values (their contents unspecified), from the released ones if any.
     fn buffer(&mut self, len: usize) -> Vec<f32> {
-        let mut v = self.free.pop().unwrap_or_default();
+        let mut v = self.states.reuse(|_| true).unwrap_or_default();
         v.resize(len, 0.0);
         v
     }
 
     fn insert(&mut self, x: Vec<f32>) -> Handle {
-        self.next += 1;
-        self.states.insert(self.next, x);
-        Handle(self.next)
+        self.states.insert(x)
     }
 }
 
@@ -61,7 +53,7 @@ impl Dynamics for FrozenDynamics<'_> {
     fn predict(&mut self, x: Handle, t: f64, target: Target) -> Result<Handle, PluginError> {
         let len = self.get(x)?.len();
         let mut out = self.buffer(len);
-        let xv = &self.states[&x.0];
+        let xv = self.states.get(x)?;
         self.network.forward(xv, t as f32, &mut out, &mut self.bias);
         if target != self.native {
             let conv = Conversion::between(self.native, target, &self.schedule.coefficients(t));
@@ -90,10 +82,10 @@ impl Dynamics for FrozenDynamics<'_> {
         let mut out = self.buffer(len);
         // Term by term, in f32, as the tensor path adds them.
         let c0 = c0 as f32;
-        out.iter_mut().zip(&self.states[&h0.0]).for_each(|(o, &x)| *o = x * c0);
+        out.iter_mut().zip(self.states.get(h0)?).for_each(|(o, &x)| *o = x * c0);
         for &(c, h) in rest {
             let c = c as f32;
-            out.iter_mut().zip(&self.states[&h.0]).for_each(|(o, &x)| *o += x * c);
+            out.iter_mut().zip(self.states.get(h)?).for_each(|(o, &x)| *o += x * c);
         }
         Ok(self.insert(out))
     }
@@ -121,9 +113,7 @@ impl Dynamics for FrozenDynamics<'_> {
     }
 
     fn release(&mut self, x: Handle) {
-        if let Some(v) = self.states.remove(&x.0) {
-            self.free.push(v);
-        }
+        self.states.release(x);
     }
 }
 

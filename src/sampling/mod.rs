@@ -6,10 +6,10 @@
 
 #[cfg(feature = "flex")]
 mod frozen;
+mod states;
 #[cfg(feature = "tch")]
 mod torch;
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use burn::tensor::{Device, Tensor, TensorData};
@@ -24,6 +24,7 @@ use thiserror::Error;
 use crate::models::{Mlp, Model};
 use crate::plugins::{Registry, RegistryError};
 use crate::solvers::{integrate, steps_for_nfe, Options, SolveError, VectorDynamics};
+use states::States;
 
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -49,8 +50,7 @@ pub struct NetworkDynamics<'a> {
     schedule: &'a dyn Schedule,
     native: Target,
     device: Device,
-    tensors: HashMap<u64, Tensor<2>>,
-    next: u64,
+    tensors: States<Tensor<2>>,
     rng: StdRng,
     calls: usize,
 }
@@ -62,8 +62,7 @@ impl<'a> NetworkDynamics<'a> {
             schedule,
             native,
             device,
-            tensors: HashMap::new(),
-            next: 0,
+            tensors: States::new(),
             rng: StdRng::seed_from_u64(noise_seed),
             calls: 0,
         }
@@ -88,13 +87,11 @@ impl<'a> NetworkDynamics<'a> {
     }
 
     fn insert(&mut self, x: Tensor<2>) -> Handle {
-        self.next += 1;
-        self.tensors.insert(self.next, x);
-        Handle(self.next)
+        self.tensors.insert(x)
     }
 
     fn get(&self, x: Handle) -> Result<&Tensor<2>, PluginError> {
-        self.tensors.get(&x.0).ok_or_else(|| PluginError::Dynamics(format!("stale or unknown handle {}", x.0)))
+        self.tensors.get(x)
     }
 }
 
@@ -160,7 +157,8 @@ impl Dynamics for NetworkDynamics<'_> {
     }
 
     fn release(&mut self, x: Handle) {
-        self.tensors.remove(&x.0);
+        // burn allocates every result anew: a released tensor has nothing to give.
+        self.tensors.remove(x);
     }
 }
 
