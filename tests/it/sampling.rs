@@ -101,7 +101,9 @@ fn the_flex_sampling_network_matches_burn() {
     fixed_weight_network_matches_burn(Device::flex());
 }
 
+// burn 0.22 marks its libtorch backend deprecated; the `tch` feature is that backend, on purpose.
 #[cfg(feature = "tch")]
+#[allow(deprecated)]
 #[test]
 fn the_libtorch_sampling_network_matches_burn() {
     fixed_weight_network_matches_burn(Device::libtorch());
