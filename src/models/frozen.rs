@@ -51,7 +51,9 @@ pub struct FrozenMlp {
     /// The first layer's rows for the time features, row-major [time.width(), width].
     time_weight: Vec<f32>,
     activation: Activation,
-    time: TimeFeatures,
+    /// ω of Fourier time features (none for raw time): the features are t, then sin(ω t) for
+    /// each ω, then cos(ω t), as [`TimeFeatures::embed`] lays them out.
+    omegas: Vec<f32>,
 }
 
 /// A thread's buffers for the activations of one block, kept between calls.
@@ -91,7 +93,11 @@ impl FrozenMlp {
                     (0..n).flat_map(|j| (0..k).map(move |i| (i, j))).map(|(i, j)| layer.weight[i * n + j]).collect();
             }
         }
-        FrozenMlp { dim, layers, time_weight, activation: mlp.activation(), time }
+        let omegas = match time {
+            TimeFeatures::Raw => Vec::new(),
+            TimeFeatures::Fourier { frequencies } => TimeFeatures::omegas(frequencies),
+        };
+        FrozenMlp { dim, layers, time_weight, activation: mlp.activation(), omegas }
     }
 
     /// Columns of the data the network takes and predicts.
@@ -120,16 +126,12 @@ impl FrozenMlp {
             let w = &self.time_weight[row * first.fan_out..(row + 1) * first.fan_out];
             bias.iter_mut().zip(w).for_each(|(b, w)| *b += feature * w);
         };
-        match self.time {
-            TimeFeatures::Raw => add(t, 0),
-            TimeFeatures::Fourier { frequencies } => {
-                add(t, 0);
-                for (k, omega) in TimeFeatures::omegas(frequencies).into_iter().enumerate() {
-                    let phase = t * omega;
-                    add(phase.sin(), 1 + k);
-                    add(phase.cos(), 1 + frequencies + k);
-                }
-            }
+        add(t, 0);
+        let frequencies = self.omegas.len();
+        for (k, &omega) in self.omegas.iter().enumerate() {
+            let phase = t * omega;
+            add(phase.sin(), 1 + k);
+            add(phase.cos(), 1 + frequencies + k);
         }
     }
 

@@ -4,11 +4,10 @@
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, PluginError, Schedule, Target};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Schedule, Target};
 
 use super::states::States;
-use super::HostDynamics;
+use super::{conversion, standard_normal, HostDynamics};
 use crate::models::{FrozenMlp, Mlp};
 
 pub struct FrozenDynamics<'a> {
@@ -51,19 +50,12 @@ impl<'a> FrozenDynamics<'a> {
 
 impl Dynamics for FrozenDynamics<'_> {
     fn predict(&mut self, x: Handle, t: f64, target: Target) -> Result<Handle, PluginError> {
+        let conv = (target != self.native).then(|| conversion(self.schedule, self.native, target, t)).transpose()?;
         let len = self.get(x)?.len();
         let mut out = self.buffer(len);
         let xv = self.states.get(x)?;
         self.network.forward(xv, t as f32, &mut out, &mut self.bias);
-        if target != self.native {
-            let conv = Conversion::between(self.native, target, &self.schedule.coefficients(t));
-            if !conv.is_finite() {
-                return Err(PluginError::Dynamics(format!(
-                    "cannot convert a {} prediction to {} at t = {t}: the conversion is singular there",
-                    self.native.name(),
-                    target.name()
-                )));
-            }
+        if let Some(conv) = conv {
             let (p, c) = (conv.pred_coef as f32, conv.x_coef as f32);
             out.iter_mut().zip(xv).for_each(|(o, &x)| *o = *o * p + x * c);
         }
@@ -93,8 +85,7 @@ impl Dynamics for FrozenDynamics<'_> {
     fn noise_like(&mut self, x: Handle) -> Result<Handle, PluginError> {
         let len = self.get(x)?.len();
         let mut out = self.buffer(len);
-        // The same generator and order as the tensor path: the same seed, the same noise.
-        out.iter_mut().for_each(|v| *v = StandardNormal.sample(&mut self.rng));
+        standard_normal(&mut self.rng, &mut out);
         Ok(self.insert(out))
     }
 

@@ -106,14 +106,7 @@ impl Dynamics for NetworkDynamics<'_> {
         if target == native {
             return Ok(self.insert(out));
         }
-        let conv = Conversion::between(native, target, &self.schedule.coefficients(t));
-        if !conv.is_finite() {
-            return Err(PluginError::Dynamics(format!(
-                "cannot convert a {} prediction to {} at t = {t}: the conversion is singular there",
-                native.name(),
-                target.name()
-            )));
-        }
+        let conv = conversion(self.schedule, native, target, t)?;
         let converted = out.mul_scalar(conv.pred_coef).add(xv.mul_scalar(conv.x_coef));
         Ok(self.insert(converted))
     }
@@ -135,7 +128,8 @@ impl Dynamics for NetworkDynamics<'_> {
         let dims = self.get(x)?.dims();
         // Drawn on the host from our own seeded generator: the same seed gives the same
         // samples on every backend.
-        let noise: Vec<f32> = (0..dims[0] * dims[1]).map(|_| StandardNormal.sample(&mut self.rng)).collect();
+        let mut noise = vec![0.0; dims[0] * dims[1]];
+        standard_normal(&mut self.rng, &mut noise);
         let t = Tensor::<2>::from_data(TensorData::new(noise, dims), &self.device);
         Ok(self.insert(t))
     }
@@ -160,6 +154,26 @@ impl Dynamics for NetworkDynamics<'_> {
         // burn allocates every result anew: a released tensor has nothing to give.
         self.tensors.remove(x);
     }
+}
+
+/// The closed-form conversion of a `native` prediction to `target` at `t`, refused where the
+/// schedule makes it singular.
+fn conversion(schedule: &dyn Schedule, native: Target, target: Target, t: f64) -> Result<Conversion, PluginError> {
+    let conv = Conversion::between(native, target, &schedule.coefficients(t));
+    if !conv.is_finite() {
+        return Err(PluginError::Dynamics(format!(
+            "cannot convert a {} prediction to {} at t = {t}: the conversion is singular there",
+            native.name(),
+            target.name()
+        )));
+    }
+    Ok(conv)
+}
+
+/// Noise drawn on the host from the dynamics' seeded generator, in order: every network
+/// dynamics draws it this way, so the same seed gives the same samples on every backend.
+fn standard_normal(rng: &mut StdRng, out: &mut [f32]) {
+    out.iter_mut().for_each(|v| *v = StandardNormal.sample(rng));
 }
 
 /// Dynamics that can take source points in and give samples back: what [`sample`] and

@@ -13,12 +13,11 @@
 use burn::backend::LibTorch;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use runner_sdk::{Coefficients, Conversion, Dynamics, Handle, PluginError, Schedule, Target};
+use runner_sdk::{Coefficients, Dynamics, Handle, PluginError, Schedule, Target};
 use tch::{Kind, Tensor};
 
 use super::states::States;
-use super::HostDynamics;
+use super::{conversion, standard_normal, HostDynamics};
 use crate::models::{Activation, Mlp, TimeFeatures};
 
 struct Layer {
@@ -39,9 +38,8 @@ pub struct TorchDynamics<'a> {
     phase: Option<Tensor>,
     /// The first layer's bias with the time features folded in, [1, width].
     first_bias: Tensor,
-    /// Every hidden layer's output for `rows` rows, reused while the row count stays.
+    /// Every hidden layer's output, reused while the row count stays.
     hidden: Vec<Tensor>,
-    rows: i64,
     activation: Activation,
     dim: i64,
     device: tch::Device,
@@ -93,7 +91,6 @@ impl<'a> TorchDynamics<'a> {
             features: Tensor::empty([1, features_width], float),
             first_bias: Tensor::empty([1, width], float),
             hidden: Vec::new(),
-            rows: -1,
             activation: mlp.activation(),
             dim,
             device,
@@ -145,12 +142,11 @@ impl<'a> TorchDynamics<'a> {
         }
         let _ = self.layers[0].bias.addmm_out(&self.first_bias, &self.features, &self.time_weight);
         let rows = x.size()[0];
-        if rows != self.rows {
+        if self.hidden.first().map(|h| h.size()[0]) != Some(rows) {
             let float = (Kind::Float, self.device);
             let last = self.layers.len() - 1;
             self.hidden =
                 self.layers[..last].iter().map(|l| Tensor::empty([rows, l.weight.size()[1]], float)).collect();
-            self.rows = rows;
         }
         let last = self.layers.len() - 1;
         for i in 0..=last {
@@ -175,18 +171,11 @@ impl<'a> TorchDynamics<'a> {
 impl Dynamics for TorchDynamics<'_> {
     fn predict(&mut self, x: Handle, t: f64, target: Target) -> Result<Handle, PluginError> {
         let _guard = tch::no_grad_guard();
+        let conv = (target != self.native).then(|| conversion(self.schedule, self.native, target, t)).transpose()?;
         let xv = self.get(x)?.shallow_clone();
         let mut out = self.buffer(&xv.size());
         self.forward(&xv, t, &out);
-        if target != self.native {
-            let conv = Conversion::between(self.native, target, &self.schedule.coefficients(t));
-            if !conv.is_finite() {
-                return Err(PluginError::Dynamics(format!(
-                    "cannot convert a {} prediction to {} at t = {t}: the conversion is singular there",
-                    self.native.name(),
-                    target.name()
-                )));
-            }
+        if let Some(conv) = conv {
             let _ = out.g_mul_scalar_(conv.pred_coef);
             let _ = out.g_add_(self.scaled(&xv, conv.x_coef));
         }
@@ -220,8 +209,8 @@ impl Dynamics for TorchDynamics<'_> {
 
     fn noise_like(&mut self, x: Handle) -> Result<Handle, PluginError> {
         let size = self.get(x)?.size();
-        // Drawn on the host from the generator of the other paths: the same seed, the same noise.
-        let noise: Vec<f32> = (0..size.iter().product::<i64>()).map(|_| StandardNormal.sample(&mut self.rng)).collect();
+        let mut noise = vec![0.0; size.iter().product::<i64>() as usize];
+        standard_normal(&mut self.rng, &mut noise);
         let t = Tensor::from_slice(&noise).view(size.as_slice()).to_device(self.device);
         Ok(self.insert(t))
     }
